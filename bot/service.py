@@ -1,0 +1,87 @@
+"""Application services the CLI (and later the web view) call: poll, review, grant.
+
+Each function is one use case over an ``App``; the CLI only parses and prints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from sqlmodel import Session, col, select
+
+from bot.app import App
+from bot.outbox.outbox import flush, recover_interrupted
+from bot.store import repo
+from bot.store.db import transaction
+from bot.store.models import HmisUser, Organization, ReviewItem
+from bot.workflow.poll import PollReport, poll_mailbox
+
+
+def poll_all(bot: App, names: list[str], *, backfill: bool = False) -> tuple[list[PollReport], dict[str, int]]:
+    recover_interrupted(bot.engine)
+    reports = [poll_mailbox(bot, name, backfill=backfill) for name in names]
+    sent = flush(bot.engine, bot.sender(), bot.config.send.from_, bot.clock.utcnow())
+    return reports, sent
+
+
+def print_poll(reports: list[PollReport], sent: dict[str, int]) -> None:
+    for r in reports:
+        typer.echo(f"{r.mailbox}: {len(r.handled)} processed, {r.skipped} skipped, {r.baseline} left as baseline,"
+                   f" {len(r.failed)} failed")
+        for line in r.failed:
+            typer.echo(f"  FAILED {line}")
+    typer.echo("outbox: " + ", ".join(f"{k} {v}" for k, v in sent.items()))
+
+
+def print_status(report: dict[str, Any]) -> None:
+    for org in report["organizations"]:
+        progs = ", ".join(f"{p['name']} [{p['setup']}]" for p in org["programs"]) or "no programs"
+        typer.echo(f"{org['name']}: agreement {org['agreement']}; {progs};"
+                   f" step 3 {'open' if org['ready_for_step3'] else 'closed'}")
+        for u in org["users"]:
+            due = f" due {u['access_due']}" if u["access_due"] else ""
+            typer.echo(f"    {u['email']:34} {u['access']}{due}  missing: {'; '.join(u['missing']) or '-'}")
+    typer.echo(f"review queue: {len(report['review'])} item(s)")
+
+
+def open_review(bot: App) -> list[ReviewItem]:
+    with Session(bot.engine) as session:
+        return list(session.exec(select(ReviewItem).where(col(ReviewItem.resolved_at).is_(None))
+                                 .order_by(col(ReviewItem.id))).all())
+
+
+def resolve_review(bot: App, item_id: int, note: str, by: str) -> bool:
+    now = bot.clock.utcnow()
+    with transaction(bot.engine) as session:
+        item = session.get(ReviewItem, item_id)
+        if item is None or item.resolved_at is not None:
+            return False
+        item.resolved_at, item.resolution, item.resolved_by = now, note, by
+        repo.audit(session, now, "review_resolved", actor=by, org_id=item.org_id, detail={"id": item_id, "note": note})
+    return True
+
+
+def grant_access(bot: App, email: str, by: str) -> bool:
+    now = bot.clock.utcnow()
+    with transaction(bot.engine) as session:
+        user = session.exec(select(HmisUser).where(HmisUser.email == email)).first()
+        if user is None:
+            return False
+        user.access, user.granted_at = "granted", now
+        repo.audit(session, now, "access_granted", actor=by, org_id=user.org_id, user_id=user.id)
+    return True
+
+
+def countersign_agreement(bot: App, name: str, by: str) -> str | None:
+    now = bot.clock.utcnow()
+    with transaction(bot.engine) as session:
+        org_id = repo.org_by_name(session, name)
+        org = session.get(Organization, org_id) if org_id else None
+        if org is None:
+            return f"no organization {name!r}"
+        if org.agreement not in ("accepted", "countersigned"):
+            return f"{org.name}: agreement is {org.agreement}, not accepted"
+        org.agreement = "countersigned"
+        repo.audit(session, now, "agreement_countersigned", actor=by, org_id=org.id)
+    return None

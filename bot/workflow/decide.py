@@ -1,0 +1,315 @@
+"""decide(organization, message) -> Decision. The CES workflow's rules, pure.
+
+Given a copy of the organization the message belongs to (or None when nobody
+could be identified) and everything the earlier stages learned about the message,
+return the new organization state, what became of each attached form, whether
+the message needs a person, and the mails to send. No I/O, no clock but ``now``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from bot.calendar import BusinessCalendar
+from bot.ces.parse import parse_individual_roles, parse_new_user, parse_org_roles, parse_program_type
+from bot.ces.rules import setup_needed
+from bot.documents.model import FormResult
+from bot.mail.kinds import MessageKind, labelled_value, program_lines, roster_lines
+from bot.mail.message import ParsedMessage
+from bot.mail.screen import Screen
+from bot.workflow.state import ContactState, OrgState, ProgramState, UserState, refresh_access
+
+FORM_KINDS = ("organization_agreement", "user_agreement", "hmis10_acknowledgement")
+# Which inbox each kind of mail belongs in (PROCESS.md, "Who sends what, where").
+HOME = {
+    "organization_agreement": "training",
+    "user_agreement": "support",
+    "hmis10_acknowledgement": "support",
+    "program_setup_request": "join",
+    "program_setup_confirmation": "join",
+    "training_roster": "training",
+    "account_support": "support",
+}
+MIN_CONFIDENCE = 0.75
+
+
+@dataclass(frozen=True)
+class Inbound:
+    mailbox_role: str
+    msg: ParsedMessage
+    screen: Screen
+    kind: MessageKind
+    forms: tuple[FormResult, ...]
+    now: datetime
+    from_staff: str | None = None  # the duty of a LAHSA staff sender, if one
+    new_org_name: str | None = None  # the name to found an organization under, if none matched
+
+
+@dataclass
+class DocOutcome:
+    form: FormResult
+    status: Literal["accepted", "rejected", "review", "ignored"]
+    reason: str | None = None
+    user_email: str | None = None
+
+
+@dataclass
+class Mail:
+    template: str
+    to: list[str]
+    context: dict[str, Any]
+    key: str  # idempotency suffix: one per (message, purpose)
+
+
+@dataclass
+class Decision:
+    org: OrgState | None
+    review: list[str] = field(default_factory=list)
+    docs: list[DocOutcome] = field(default_factory=list)
+    mails: list[Mail] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    received: list[str] = field(default_factory=list)  # what we understood, for the receipt
+    wrong_inbox: list[str] = field(default_factory=list)
+    newly_ready: list[UserState] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> Literal["processed", "review"]:
+        return "review" if self.review else "processed"
+
+
+def decide(org_in: OrgState | None, inbound: Inbound, cal: BusinessCalendar) -> Decision:
+    org = copy.deepcopy(org_in)
+    d = Decision(org=org)
+    if inbound.screen.auto is not None:
+        d.events.append(("machine_mail", {"kind": inbound.screen.auto, "reason": inbound.screen.reason}))
+        return d
+    if not inbound.screen.authenticated:
+        d.review.append(f"sender {inbound.msg.from_addr or '(none)'} not authenticated (DMARC {inbound.screen.dmarc})")
+        return d
+    if org is None and _may_found_org(inbound):
+        org = d.org = OrgState(name=inbound.new_org_name or "", domains=_domain_list(inbound.msg.from_domain))
+        d.events.append(("organization_created", {"name": org.name}))
+    _apply_forms(org, inbound, d)
+    _apply_kind(org, inbound, d)
+    if org is not None:
+        d.newly_ready = refresh_access(org, inbound.now.date(), cal)
+        for user in d.newly_ready:
+            d.events.append(("user_ready", {"email": user.email, "due": str(user.access_due)}))
+    if not d.received and not d.review and inbound.kind.kind == "other":
+        d.review.append("no form and no request the bot knows")
+    return d
+
+
+FREEMAIL = {"gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "aol.com", "icloud.com", "live.com"}
+
+
+def _domain_list(domain: str) -> list[str]:
+    return [] if not domain or domain in FREEMAIL else [domain]
+
+
+def _may_found_org(inbound: Inbound) -> bool:
+    """A new organization starts with its agreement or its setup request, and a name."""
+    if not inbound.new_org_name or inbound.from_staff:
+        return False
+    starts = any(f.kind == "organization_agreement" for f in inbound.forms)
+    return starts or inbound.kind.kind == "program_setup_request"
+
+
+def _check_wrong_inbox(kind: str, inbound: Inbound, d: Decision) -> None:
+    home = HOME.get(kind)
+    if home and home != inbound.mailbox_role:
+        d.wrong_inbox.append(kind)
+
+
+def _apply_forms(org: OrgState | None, inbound: Inbound, d: Decision) -> None:
+    for form in inbound.forms:
+        if form.kind not in FORM_KINDS:
+            if form.error:
+                d.docs.append(DocOutcome(form, "review", f"could not read {form.source}: {form.error}"))
+                d.review.append(f"could not read {form.source}")
+            else:
+                d.docs.append(DocOutcome(form, "ignored", "not one of the CES forms"))
+            continue
+        _check_wrong_inbox(form.kind, inbound, d)
+        if form.confidence < MIN_CONFIDENCE:
+            d.docs.append(DocOutcome(form, "review", f"unsure this is a {form.kind} ({form.confidence:.2f})"))
+            d.review.append(f"{form.source}: kind uncertain")
+            continue
+        if org is None:
+            d.docs.append(DocOutcome(form, "review", "could not tell which organization sent it"))
+            d.review.append(f"{form.source}: unknown organization")
+            continue
+        if form.kind == "organization_agreement":
+            d.docs.append(_org_agreement(org, form, inbound, d))
+        else:
+            d.docs.append(_user_form(org, form, inbound, d))
+
+
+def _org_agreement(org: OrgState, form: FormResult, inbound: Inbound, d: Decision) -> DocOutcome:
+    problems = []
+    if form.checks.get("filled") is False:
+        problems.append("the form is blank")
+    if not form.checks.get("signed", False):
+        problems.append("it is not signed in the Executive Director / Authorized Representative section")
+    if form.checks.get("coc_section_blank") is False:
+        problems.append("the CoC Representative section must be left blank for LAHSA to complete")
+    signer = form.fields.get("signer_name", "")
+    if signer and not org.contact(inbound.msg.from_addr):
+        role = "executive_director" if "director" in form.fields.get("signer_title", "").lower() else "program_manager"
+        org.contacts.append(ContactState(email=inbound.msg.from_addr, role=role, name=signer))
+    if org.agreement in ("accepted", "countersigned"):
+        d.received.append("Organization Agreement (we already had an accepted one)")
+        return DocOutcome(form, "ignored", "agreement already accepted")
+    if problems:
+        org.agreement, org.agreement_note = "rejected", "; ".join(problems)
+        d.received.append("Organization Agreement: NOT accepted, because " + org.agreement_note)
+        d.events.append(("agreement_rejected", {"reason": org.agreement_note}))
+        return DocOutcome(form, "rejected", org.agreement_note)
+    org.agreement, org.agreement_note, org.agreement_at = "accepted", None, inbound.now
+    d.received.append("Organization Agreement: accepted")
+    d.events.append(("agreement_accepted", {"signer": signer}))
+    return DocOutcome(form, "accepted")
+
+
+def _find_user(org: OrgState, form: FormResult, sender: str) -> UserState | None:
+    email = form.fields.get("email", "").lower()
+    if email and (user := org.user(email)):
+        return user
+    name = " ".join(form.fields.get("user_name", "").lower().split())
+    if name:
+        for user in org.users:
+            if " ".join(user.name.lower().split()) == name:
+                return user
+    return org.user(sender)
+
+
+LABEL = {
+    "organization_agreement": "Organization Agreement",
+    "user_agreement": "User Agreement",
+    "hmis10_acknowledgement": "HMIS 10 Acknowledgement Form",
+}
+
+
+def _user_form(org: OrgState, form: FormResult, inbound: Inbound, d: Decision) -> DocOutcome:
+    user = _find_user(org, form, inbound.msg.from_addr)
+    if user is None:
+        email = (form.fields.get("email") or inbound.msg.from_addr).lower()
+        user = UserState(email=email, name=form.fields.get("user_name") or inbound.msg.from_name)
+        org.users.append(user)
+        d.events.append(("user_created", {"email": email, "from": form.kind}))
+    label = LABEL[form.kind]
+    if form.checks.get("filled") is False or not form.checks.get("signed", False):
+        why = "it is blank" if form.checks.get("filled") is False else "it is not signed by the user"
+        if user.forms.get(form.kind) != "accepted":
+            user.forms[form.kind] = "rejected"
+        d.received.append(f"{label} for {user.name or user.email}: NOT accepted, because {why}")
+        return DocOutcome(form, "rejected", why, user.email)
+    user.forms[form.kind] = "accepted"
+    d.received.append(f"{label} for {user.name or user.email}: accepted")
+    d.events.append(("form_accepted", {"kind": form.kind, "user": user.email}))
+    return DocOutcome(form, "accepted", None, user.email)
+
+
+def _apply_kind(org: OrgState | None, inbound: Inbound, d: Decision) -> None:
+    kind = inbound.kind.kind
+    _check_wrong_inbox(kind, inbound, d)
+    if kind in ("other", "bounce", "auto_reply", "training_roster"):
+        return  # training rosters span organizations: handled by the orchestrator
+    if kind == "account_support":
+        d.received.append("your account question (passed to our support staff)")
+        d.events.append(("support_handoff", {"subject": inbound.msg.subject}))
+        return
+    if org is None:
+        d.review.append(f"{kind}: could not tell which organization sent it")
+        return
+    if inbound.from_staff == "implementation" and kind in ("program_setup_confirmation", "other"):
+        return
+    handler = {
+        "program_setup_request": _setup_request,
+        "program_setup_confirmation": _setup_confirmation,
+        "user_roster": _user_roster,
+    }[kind]
+    handler(org, inbound, d)
+
+
+def _ensure_manager(org: OrgState, inbound: Inbound) -> None:
+    if not org.contact(inbound.msg.from_addr) and not inbound.from_staff:
+        org.contacts.append(
+            ContactState(email=inbound.msg.from_addr, role="program_manager", name=inbound.msg.from_name)
+        )
+
+
+def _setup_request(org: OrgState, inbound: Inbound, d: Decision) -> None:
+    _ensure_manager(org, inbound)
+    text = inbound.msg.body_text
+    roles_line = labelled_value(text, "CES roles?", "Organization roles?", "Our roles?", "Roles?") or ""
+    for role in sorted(parse_org_roles(roles_line or text)):
+        if role.value not in org.ces_roles:
+            org.ces_roles.append(role.value)
+    added = []
+    for line in program_lines(text):
+        ptype = parse_program_type(line.type_text) or parse_program_type(line.name)
+        if ptype is None:
+            continue
+        existing = org.program(line.name)
+        setup = "requested" if setup_needed(ptype) else "not_needed"
+        if existing is None:
+            org.programs.append(
+                ProgramState(line.name, ptype.value, setup, inbound.msg.message_id, inbound.now)
+            )
+        elif existing.setup == "confirmed" and setup == "requested":
+            existing.setup, existing.thread_id = "requested", inbound.msg.message_id  # a modification
+        added.append(f"{line.name} ({ptype.value.replace('_', ' ')})")
+    if not added:
+        d.review.append("setup request names no program with a type we recognise")
+        return
+    d.received.append("program setup request for: " + "; ".join(added))
+    d.events.append(("setup_requested", {"programs": added}))
+
+
+def _setup_confirmation(org: OrgState, inbound: Inbound, d: Decision) -> None:
+    waiting = [p for p in org.programs if p.setup == "awaiting_confirmation"]
+    if not waiting:
+        d.review.append("setup confirmed, but no program is awaiting confirmation")
+        return
+    for program in waiting:
+        program.setup, program.confirmed_at = "confirmed", inbound.now
+    d.received.append("your confirmation of the setup of: " + ", ".join(p.name for p in waiting))
+    d.events.append(("setup_confirmed", {"programs": [p.name for p in waiting]}))
+
+
+def mark_followup(org: OrgState, now: datetime) -> list[str]:
+    """The Implementation Team finished the setup and asked the manager to confirm it."""
+    done = []
+    for program in org.programs:
+        if program.setup in ("requested", "in_setup"):
+            program.setup, program.followup_at = "awaiting_confirmation", now
+            done.append(program.name)
+    return done
+
+
+def _user_roster(org: OrgState, inbound: Inbound, d: Decision) -> None:
+    _ensure_manager(org, inbound)
+    listed = []
+    for line in roster_lines(inbound.msg.body_text):
+        roles = sorted(r.value for r in parse_individual_roles(line.rest))
+        if not roles:
+            continue
+        user = org.user(line.email)
+        if user is None:
+            user = UserState(email=line.email, name=line.name)
+            org.users.append(user)
+        user.name = user.name or line.name
+        user.roles = sorted(set(user.roles) | set(roles))
+        is_new = parse_new_user(line.rest)
+        if is_new is not None:
+            user.new_user = is_new
+        listed.append(f"{user.name or user.email} ({', '.join(roles)})")
+    if not listed:
+        d.review.append("user list with no line we could read")
+        return
+    d.received.append("users for training: " + "; ".join(listed))
+    d.events.append(("roster", {"users": listed}))

@@ -1,0 +1,169 @@
+"""Draining a mailbox: what to fetch, what to skip, and where each message goes after.
+
+Rules that keep mail from being lost or answered twice:
+- the first time a mailbox is seen, whatever already waits in it is recorded as
+  ``baseline`` and left alone unless ``--backfill`` is asked for: connecting the bot
+  to a full inbox must not mail hundreds of people;
+- a message already decided (same mailbox, UIDVALIDITY and UID, or after a
+  UIDVALIDITY change the same Message-ID and content hash) is only moved, never
+  decided again;
+- the move to Processed / Needs Review happens after the commit; a crash between
+  the two leaves the message in the inbox, where the next poll only moves it;
+- a message that fails ``max_attempts`` times goes to review with its error,
+  and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, select
+
+from bot.mailboxes.base import Mailbox, RawMessage
+from bot.store import repo
+from bot.store.db import transaction
+from bot.store.models import MailboxState, ReviewItem, SeenMessage
+from bot.workflow.process import Handled, handle
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+DONE = ("processed", "review")
+
+
+@dataclass
+class PollReport:
+    mailbox: str
+    handled: list[tuple[str, Handled]] = field(default_factory=list)
+    baseline: int = 0
+    skipped: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def _state(session: Session, name: str) -> MailboxState:
+    state = session.get(MailboxState, name)
+    if state is None:
+        state = MailboxState(mailbox=name)
+        session.add(state)
+    return state
+
+
+def _record_baseline(app: App, box: Mailbox, uidvalidity: str, keys: tuple[str, ...]) -> int:
+    now = app.clock.utcnow()
+    with transaction(app.engine) as session:
+        for key in keys:
+            if repo.find_seen(session, box.name, uidvalidity, key) is None:
+                session.add(SeenMessage(mailbox=box.name, uidvalidity=uidvalidity, uid=key, sha256="",
+                                        outcome="baseline", received_at=now))
+        state = _state(session, box.name)
+        state.baseline_done, state.uidvalidity, state.last_ok_at = True, uidvalidity, now
+    log.info("mailbox %s: first connection, %d waiting message(s) left unanswered (use --backfill)",
+             box.name, len(keys))
+    return len(keys)
+
+
+def _todo(app: App, box: Mailbox, uidvalidity: str, keys: tuple[str, ...], backfill: bool) -> list[str]:
+    with Session(app.engine) as session:
+        rows = session.exec(
+            select(SeenMessage.uid, SeenMessage.outcome).where(
+                SeenMessage.mailbox == box.name, SeenMessage.uidvalidity == uidvalidity
+            )
+        ).all()
+    known = dict(rows)
+    # Decided messages still in the folder are fetched too: their move after the commit
+    # did not happen, and _one only moves them.
+    return [k for k in keys if backfill or known.get(k) != "baseline"]
+
+
+def poll_mailbox(app: App, name: str, *, backfill: bool = False) -> PollReport:
+    box = app.mailbox(name)
+    role = app.role_of(name)
+    report = PollReport(name)
+    listing = box.list_pending()
+    uidvalidity = listing.uidvalidity or ""
+    with transaction(app.engine) as session:
+        state = _state(session, name)
+        first = not state.baseline_done
+        if state.uidvalidity and state.uidvalidity != uidvalidity:
+            log.warning("mailbox %s: UIDVALIDITY changed %s -> %s; matching by Message-ID and hash",
+                        name, state.uidvalidity, uidvalidity)
+        state.uidvalidity = uidvalidity
+    if first and not backfill:
+        report.baseline = _record_baseline(app, box, uidvalidity, listing.keys)
+        return report
+    for raw in box.fetch(_todo(app, box, uidvalidity, listing.keys, backfill)):
+        _one(app, box, role, raw, report)
+    with transaction(app.engine) as session:
+        state = _state(session, name)
+        state.baseline_done, state.last_ok_at, state.last_error, state.stalled_reported = (
+            True, app.clock.utcnow(), None, False)
+    return report
+
+
+def _already(app: App, raw: RawMessage) -> SeenMessage | None:
+    from bot.mail.message import parse_message
+
+    with Session(app.engine) as session:
+        seen = repo.find_seen(session, raw.mailbox, raw.uidvalidity or "", raw.key)
+        if seen is not None:
+            return seen
+        msg = parse_message(raw.data)
+        return repo.find_seen_by_content(session, raw.mailbox, msg.message_id, msg.sha256)
+
+
+def _one(app: App, box: Mailbox, role: str, raw: RawMessage, report: PollReport) -> None:
+    seen = _already(app, raw)
+    if seen is not None and seen.outcome in DONE:
+        box.settle(raw, "review" if seen.outcome == "review" else "processed")
+        _mark_settled(app, seen.id)
+        report.skipped += 1
+        return
+    if seen is not None and seen.outcome in ("baseline", "failed"):
+        _forget(app, seen.id)  # re-decided below under the same key
+    try:
+        handled = handle(app, raw, role)
+    except Exception as exc:  # one bad message must not stop the batch
+        _failed(app, box, raw, exc, (seen.attempts if seen else 0) + 1, report)
+        return
+    if handled is None:
+        report.skipped += 1
+        return
+    box.settle(raw, "review" if handled.outcome == "review" else "processed")
+    _mark_settled(app, handled.seen_id)
+    report.handled.append((raw.key, handled))
+
+
+def _mark_settled(app: App, seen_id: int | None) -> None:
+    with transaction(app.engine) as session:
+        seen = session.get(SeenMessage, seen_id)
+        if seen is not None:
+            seen.settled = True
+
+
+def _forget(app: App, seen_id: int | None) -> None:
+    with transaction(app.engine) as session:
+        seen = session.get(SeenMessage, seen_id)
+        if seen is not None:
+            session.delete(seen)
+
+
+def _failed(app: App, box: Mailbox, raw: RawMessage, exc: Exception, attempts: int, report: PollReport) -> None:
+    """Count the failure; after max_attempts the message goes to review with its error."""
+    now = app.clock.utcnow()
+    error = f"{type(exc).__name__}: {exc}"[:1000]
+    log.error("message %s in %s failed (attempt %d): %s\n%s", raw.key, raw.mailbox, attempts, error,
+              traceback.format_exc(limit=5))
+    poison = attempts >= app.config.limits.max_attempts
+    with transaction(app.engine) as session:
+        session.add(SeenMessage(mailbox=raw.mailbox, uidvalidity=raw.uidvalidity or "", uid=raw.key, sha256="",
+                                outcome="review" if poison else "failed", attempts=attempts, error=error,
+                                received_at=raw.received_at or now, processed_at=now))
+        if poison:
+            session.add(ReviewItem(reason=f"failed {attempts} times: {error}", mailbox=raw.mailbox, created_at=now))
+    if poison:
+        box.settle(raw, "review")
+    report.failed.append(f"{raw.key}: {error}")

@@ -1,0 +1,184 @@
+"""One message, one transaction: the orchestrator's inner step.
+
+Reads (parse, screen, documents, kind), loads the organization, asks the pure core
+to decide, then commits in ONE transaction: the seen-message row, the documents,
+the organization's new state, review items, audit events and every outbox row.
+The unique (mailbox, uidvalidity, uid) key on the seen row makes a second
+instance's attempt at the same message fail harmlessly instead of acting twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.documents.model import FormResult
+from bot.mail.kinds import MessageKind, classify_message, labelled_value
+from bot.mail.message import ParsedMessage, parse_message
+from bot.mail.screen import Screen, screen
+from bot.mailboxes.base import RawMessage
+from bot.outbox.outbox import enqueue
+from bot.store import repo
+from bot.store.archive import archive_raw
+from bot.store.db import transaction
+from bot.store.models import Document, ReviewItem, SeenMessage
+from bot.workflow.decide import Decision, Inbound, decide, mark_followup
+from bot.workflow.replies import handoffs, reply_for
+from bot.workflow.state import OrgState
+from bot.workflow.training import apply_training_roster
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+ReadDocument = Callable[[bytes, str], Sequence[FormResult]]
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What became of one message, for the caller's report."""
+
+    seen_id: int
+    outcome: str  # processed | review
+    kind: str
+    org: str | None
+    summary: str
+    replies: tuple[str, ...]
+    duplicate: bool = False
+
+
+def read_forms(app: App, msg: ParsedMessage) -> tuple[FormResult, ...]:
+    max_bytes = int(app.config.limits.max_attachment_mb * 1024 * 1024)
+    out: list[FormResult] = []
+    for att in msg.attachments:
+        if att.filename.lower().endswith((".csv", ".tsv", ".xlsx")):
+            continue  # rosters are tables, read by the roster parser
+        if len(att.data) > max_bytes:
+            out.append(FormResult(att.filename, "unknown", 0.0, (), error="attachment larger than the limit"))
+            continue
+        out.extend(app.read_document(att.data, att.filename))
+    return tuple(out)
+
+
+def _identify(session: Session, msg: ParsedMessage, forms: Sequence[FormResult]) -> tuple[int | None, str | None]:
+    """Which organization this is about, and a name to found one under if none."""
+    names = [f.fields.get("organization") or f.fields.get("agency") or "" for f in forms]
+    label = labelled_value(msg.body_text, "Organization", "Organization name", "Agency")
+    names = [n for n in [*names, label or ""] if n]
+    org_id = repo.org_by_thread(session, msg.thread_ids) or repo.org_by_address(session, msg.from_addr)
+    for form in forms:
+        if org_id is None and form.fields.get("email"):
+            org_id = repo.org_by_address(session, form.fields["email"].lower())
+    org_id = org_id or repo.org_by_domain(session, msg.from_domain)
+    for name in names:
+        org_id = org_id or repo.org_by_name(session, name)
+    return org_id, (names[0] if names else None)
+
+
+def _staff_duty(app: App, address: str) -> str | None:
+    for duty, d in app.config.staff:
+        if address in (str(d.primary).lower(), str(d.backup or "").lower()):
+            return str(duty)
+    return None
+
+
+def understand(app: App, raw: RawMessage, role: str) -> tuple[ParsedMessage, Screen, MessageKind, tuple[FormResult, ...]]:
+    msg = parse_message(raw.data)
+    scr = screen(msg, app.config.trusted_authserv_ids)
+    if msg.size > app.config.limits.max_message_mb * 1024 * 1024:
+        return msg, scr, MessageKind("other", "message larger than the limit"), ()
+    forms = read_forms(app, msg) if scr.auto is None else ()
+    staff = _staff_duty(app, msg.from_addr)
+    kind = classify_message(msg, scr.auto, from_training_staff=staff == "training")
+    return msg, scr, kind, forms
+
+
+def handle(app: App, raw: RawMessage, role: str) -> Handled | None:
+    """Process one message in one transaction; None if another instance got there first."""
+    now = app.clock.utcnow()
+    msg, scr, kind, forms = understand(app, raw, role)
+    archive = archive_raw(app.archive_dir, msg.sha256, raw.data, now)
+    try:
+        with transaction(app.engine) as session:
+            seen = SeenMessage(
+                mailbox=raw.mailbox, uidvalidity=raw.uidvalidity or "", uid=raw.key, message_id=msg.message_id,
+                sha256=msg.sha256, sender=msg.from_addr, subject=msg.subject[:300], kind=kind.kind,
+                received_at=raw.received_at or now, processed_at=now, archive_path=str(archive), attempts=1,
+            )
+            session.add(seen)
+            session.flush()  # claims (mailbox, uidvalidity, uid): a racing instance fails here
+            return _decide_and_record(app, session, seen, role, msg, scr, kind, forms, now)
+    except IntegrityError:
+        log.info("message %s in %s already taken by another instance", raw.key, raw.mailbox)
+        return None
+
+
+def _decide_and_record(
+    app: App, session: Session, seen: SeenMessage, role: str, msg: ParsedMessage, scr: Screen,
+    kind: MessageKind, forms: tuple[FormResult, ...], now: datetime,
+) -> Handled:
+    assert seen.id is not None
+    org_id, new_name = _identify(session, msg, forms)
+    org = repo.load_org(session, org_id) if org_id else None
+    staff = _staff_duty(app, msg.from_addr)
+    if kind.kind == "training_roster":
+        decision = apply_training_roster(session, msg, now, app.calendar, app.duty_address("access"))
+    elif staff == "implementation" and org is not None and kind.kind != "account_support":
+        decision = _followup(org, now)
+    else:
+        inbound = Inbound(role, msg, scr, kind, forms, now, staff, new_name)
+        decision = decide(org, inbound, app.calendar)
+        if (mail := reply_for(decision, inbound, app.home_addresses)) is not None:
+            decision.mails.append(mail)
+        decision.mails.extend(handoffs(decision, inbound, app.duty_address("access")))
+    saved_id = repo.save_org(session, decision.org, now) if decision.org and decision.org.name else None
+    seen.org_id = saved_id
+    seen.outcome = decision.outcome
+    _record(app, session, seen, msg, decision, saved_id, now)
+    return Handled(
+        seen.id, decision.outcome, kind.kind, decision.org.name if decision.org else None,
+        "; ".join(decision.received + decision.review) or kind.reason,
+        tuple(f"{m.template} -> {', '.join(m.to)}" for m in decision.mails),
+    )
+
+
+def _followup(org: OrgState, now: datetime) -> Decision:
+    decision = Decision(org=org)
+    done = mark_followup(org, now)
+    decision.received.append("setup follow-up for: " + ", ".join(done) if done else "staff note")
+    decision.events.append(("setup_followup", {"programs": done}))
+    return decision
+
+
+def _record(
+    app: App, session: Session, seen: SeenMessage, msg: ParsedMessage, decision: Decision,
+    org_id: int | None, now: datetime,
+) -> None:
+    assert seen.id is not None
+    for doc in decision.docs:
+        f = doc.form
+        session.add(Document(
+            seen_id=seen.id, filename=f.source, kind=f.kind, confidence=f.confidence, pages=list(f.pages),
+            fields=dict(f.fields), checks=dict(f.checks), text_source=f.text_source, error=f.error,
+            sha256=msg.sha256, org_id=org_id, status=doc.status, reason=doc.reason,
+        ))
+    for reason in decision.review:
+        session.add(ReviewItem(seen_id=seen.id, reason=reason, mailbox=seen.mailbox, subject=msg.subject[:300],
+                               sender=msg.from_addr, org_id=org_id, created_at=now))
+    for action, detail in decision.events:
+        repo.audit(session, now, action, org_id=org_id, seen_id=seen.id, detail=detail)
+    for mail in decision.mails:
+        enqueue(
+            session, app.env, key=f"{msg.message_id}:{mail.key}", kind=mail.template, to=mail.to,
+            context=mail.context, now=now, domain=app.mail_domain,
+            in_reply_to=msg.message_id if mail.key == "reply" else None,
+            references=msg.references if mail.key == "reply" else (), seen_id=seen.id, org_id=org_id,
+        )
+    log.info("message %s (%s): %s, %s, %d mail(s)", msg.message_id, seen.mailbox, seen.kind,
+             decision.outcome, len(decision.mails))

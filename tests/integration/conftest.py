@@ -1,0 +1,330 @@
+"""Fixtures for tests against real servers: a private Dovecot, an in-process SMTP
+server (aiosmtpd), a TCP proxy that cuts connections, and the PostgreSQL URL.
+
+Dovecot is started once per session (a restart test restarts that same instance);
+each test gets an emptied account. When Dovecot is not installed the IMAP tests are
+skipped, except under CI (CI=true), where a missing server must fail the run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+try:  # tests/integration may or may not be a package
+    from .dovecot import USERS, DovecotServer, DovecotUnavailable, free_port, make_self_signed_cert
+except ImportError:
+    from dovecot import USERS, DovecotServer, DovecotUnavailable, free_port, make_self_signed_cert
+
+from bot.mailboxes.imap import ImapMailbox
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing server is a failure, not a skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+# -- Dovecot ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    """The session's private Dovecot (plain port, SSL port, STARTTLS)."""
+    try:
+        server = DovecotServer(with_ssl=True)
+    except DovecotUnavailable as e:
+        _unavailable(str(e))
+    try:
+        server.start()
+    except DovecotUnavailable as e:
+        server.cleanup()
+        _unavailable(f"dovecot would not start: {e}")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def mail_user(dovecot: DovecotServer) -> str:
+    """LAHSA.Training@lahsa.org with an empty account; the server is (re)started if a test stopped it."""
+    dovecot.start()
+    dovecot.reset_account(USERS[0])
+    return USERS[0]
+
+
+@pytest.fixture
+def make_mailbox(dovecot: DovecotServer, mail_user: str) -> Iterator[Callable[..., ImapMailbox]]:
+    """Build ImapMailbox objects on the plain port for mail_user; all closed at teardown."""
+    made: list[ImapMailbox] = []
+
+    def make(**overrides: Any) -> ImapMailbox:
+        kwargs: dict[str, Any] = dict(
+            name="training", address=mail_user, host=dovecot.host, port=dovecot.port,
+            security="none", username=mail_user, password="secret", timeout=10,
+        )
+        if "token_provider" in overrides:
+            kwargs["password"] = None
+        kwargs.update(overrides)
+        mb = ImapMailbox(**kwargs)
+        made.append(mb)
+        return mb
+
+    yield make
+    for mb in made:
+        mb.close()
+
+
+# -- TCP proxy that cuts connections ------------------------------------------------
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:port to a target; arm() makes it cut connections mid-stream.
+
+    After arm(n, times), the next `times` connections are cut once each has sent n
+    more bytes server-to-client (counted from arming, or from its start if later).
+    """
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections = 0
+        self.cuts = 0
+        self._lock = threading.Lock()
+        self._after = 0
+        self._times = 0
+        self._generation = 0
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def arm(self, after_bytes: int, times: int = 1) -> None:
+        with self._lock:
+            self._after, self._times = after_bytes, times
+            self._generation += 1
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._times = 0
+
+    def close(self) -> None:
+        self.listener.close()
+        for s in self._sockets:
+            _hard_close(s)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                _hard_close(client)
+                continue
+            upstream.settimeout(None)
+            self.connections += 1
+            self._sockets += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, downstream: bool) -> None:
+        seen, budget = -1, 0
+        try:
+            while chunk := src.recv(65536):
+                cut = False
+                if downstream:
+                    with self._lock:
+                        if self._times > 0:
+                            if seen != self._generation:
+                                seen, budget = self._generation, self._after
+                            if len(chunk) >= budget:
+                                chunk, cut = chunk[:budget], True
+                                self._times -= 1
+                                self.cuts += 1
+                            else:
+                                budget -= len(chunk)
+                dst.sendall(chunk)
+                if cut:
+                    break
+        except OSError:
+            pass
+        _hard_close(src)
+        _hard_close(dst)
+
+
+def _hard_close(s: socket.socket) -> None:
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    s.close()
+
+
+@pytest.fixture
+def tcp_proxy() -> Iterator[Callable[[int], TcpProxy]]:
+    proxies: list[TcpProxy] = []
+
+    def make(target_port: int) -> TcpProxy:
+        proxies.append(TcpProxy(target_port))
+        return proxies[-1]
+
+    yield make
+    for p in proxies:
+        p.close()
+
+
+# -- SMTP (aiosmtpd) ------------------------------------------------------------------
+
+SMTP_USER = "hmisbot@lahsa.org"
+SMTP_PASSWORD = "smtp-secret"
+SMTP_TOKEN = "good-token"
+
+
+@dataclass
+class Received:
+    peer: tuple[str, int]
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+    login: bytes | None
+    tls: bool
+
+
+@dataclass
+class RecordingHandler:
+    """Records what arrives; set data_reply / rcpt_reply / drop_after_data to misbehave."""
+
+    received: list[Received] = field(default_factory=list)
+    data_reply: str | None = None  # e.g. "451 4.3.0 try later" or "554 5.7.1 no"
+    rcpt_reply: str | None = None
+    drop_after_data: bool = False
+    servers: list[SMTP] = field(default_factory=list)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.servers.append(server)
+        if self.drop_after_data:
+            assert server.transport is not None
+            server.transport.abort()  # the message was received, but the client never hears so
+            return "250 OK"
+        if self.data_reply:
+            return self.data_reply
+        self.received.append(
+            Received(
+                peer=session.peer, mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos),
+                content=bytes(envelope.original_content or b""), login=session.login_data,
+                tls=session.ssl is not None,
+            )
+        )
+        return "250 OK"
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        """XOAUTH2 as Microsoft and Google speak it, accepting only SMTP_TOKEN."""
+        import base64
+
+        if len(args) > 1:
+            blob = base64.b64decode(args[1])
+        else:
+            got = await server.challenge_auth("")
+            if not isinstance(got, bytes):
+                return AuthResult(success=False, handled=False)
+            blob = got
+        fields = dict(p.split("=", 1) for p in blob.decode().split("\x01") if "=" in p)
+        if fields.get("auth") == f"Bearer {SMTP_TOKEN}":
+            return AuthResult(success=True, auth_data=LoginPassword(fields["user"].encode(), b""))
+        # The XOAUTH2 failure dance: a 334 with a JSON error, an empty reply, then 535.
+        await server.challenge_auth('{"status":"401","schemes":"bearer"}')
+        return AuthResult(success=False, handled=False)
+
+
+def _authenticator(
+    server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        SMTP_USER.encode(), SMTP_PASSWORD.encode(),
+    )
+    return AuthResult(success=ok, auth_data=auth_data if ok else None)
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    handler: RecordingHandler
+    controller: Controller
+    cafile: Path
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.cafile))
+
+    def disconnect_all(self) -> None:
+        """Close every connection from the server side (as a server timeout would)."""
+        for server in self.handler.servers:
+            if server.transport is not None:
+                self.controller.loop.call_soon_threadsafe(server.transport.close)
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_self_signed_cert(tmp_path_factory.mktemp("tls"), "smtp")
+
+
+@pytest.fixture
+def smtp_server(tls_files: tuple[Path, Path]) -> Iterator[Callable[..., SmtpServer]]:
+    """Factory: smtp_server(mode="plain"|"starttls"|"ssl") -> a running SmtpServer."""
+    running: list[Controller] = []
+    cert, key = tls_files
+
+    def start(mode: str = "plain") -> SmtpServer:
+        server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_ctx.load_cert_chain(str(cert), str(key))
+        handler = RecordingHandler()
+        port = free_port()
+        kwargs: dict[str, Any] = dict(
+            hostname="127.0.0.1", port=port, authenticator=_authenticator, auth_require_tls=False,
+        )
+        if mode == "starttls":
+            kwargs.update(tls_context=server_ctx, require_starttls=False)
+        elif mode == "ssl":
+            kwargs.update(ssl_context=server_ctx)
+        controller = Controller(handler, **kwargs)
+        controller.start()
+        running.append(controller)
+        return SmtpServer("127.0.0.1", port, handler, controller, cert)
+
+    yield start
+    for c in running:
+        c.stop()
+
+
+# -- PostgreSQL --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """The test database URL that scripts/test.sh exports (HMISBOT_TEST_PG_URL)."""
+    url = os.environ.get("HMISBOT_TEST_PG_URL")
+    if not url:
+        _unavailable("HMISBOT_TEST_PG_URL is not set (run the tests with scripts/test.sh)")
+    assert url is not None
+    return url

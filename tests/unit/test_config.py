@@ -1,0 +1,113 @@
+"""mailboxes.yaml: every key validated, secrets refused inline, the shipped example valid."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.config import ConfigError, load_config, parse_config, parse_duration
+
+ROOT = Path(__file__).resolve().parents[2]
+MINIMAL = {
+    "database": "sqlite:///x.sqlite3",
+    "archive_dir": "archive",
+    "send": {"backend": "outbox_dir", "path": "outbox", "from": "LAHSA HMIS <HMISsupport@lahsa.org>"},
+    "mailboxes": {
+        "training": {"address": "LAHSA.Training@lahsa.org", "backend": "maildir", "path": "m/t"},
+        "support": {"address": "HMISsupport@lahsa.org", "backend": "maildir", "path": "m/s"},
+        "join": {"address": "JoinHMIS@lahsa.org", "backend": "maildir", "path": "m/j"},
+    },
+    "staff": {d: {"primary": f"{d}@lahsa.org"} for d in ("implementation", "training", "access")},
+}
+
+
+def _text(data: dict) -> str:  # type: ignore[type-arg]
+    return yaml.safe_dump(data)
+
+
+def _with(path: str, value: object) -> dict:  # type: ignore[type-arg]
+    data = yaml.safe_load(_text(MINIMAL))
+    node = data
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node[key]
+    if value is None:
+        del node[keys[-1]]
+    else:
+        node[keys[-1]] = value
+    return data
+
+
+def test_shipped_example_is_valid_and_uses_the_three_real_addresses() -> None:
+    config = load_config(ROOT / "mailboxes.yaml")
+    assert {str(b.address) for b in config.mailboxes.values()} == {
+        "LAHSA.Training@lahsa.org", "HMISsupport@lahsa.org", "JoinHMIS@lahsa.org"}
+    assert {b.effective_role for b in config.mailboxes.values()} == {"training", "support", "join"}
+    assert config.schedule.escalation_after_business_days == 3
+
+
+def test_minimal_config_and_roles_by_address() -> None:
+    config = parse_config(_text(MINIMAL), "m.yaml")
+    assert config.mailbox_for_role("support")[0] == "support"  # type: ignore[index]
+    assert config.mailboxes["join"].poll_every == 60.0
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expect"),
+    [
+        ("database", None, "database: missing key"),
+        ("send.from", None, "send.from: missing key"),
+        ("staff.access", None, "staff.access: missing key"),
+        ("colour", "blue", "colour: unknown key"),
+        ("mailboxes.join.pol_every", "60s", "mailboxes.join.pol_every: unknown key"),
+        ("mailboxes.join.poll_every", "often", "mailboxes.join.poll_every"),
+        ("mailboxes.join.security", "tls", "mailboxes.join.security"),
+        ("mailboxes.join.port", 70000, "mailboxes.join.port"),
+        ("timezone", "Mars/Olympus", "unknown time zone"),
+        ("send.backend", "pigeon", "send.backend"),
+        ("mailboxes.join.address", "someone@else.org", "not one of LAHSA's three inboxes"),
+        ("schedule", {"digest": "sometimes"}, "schedule.digest"),
+        ("staff.access", {"primary": "not an address"}, "staff.access.primary"),
+    ],
+)
+def test_bad_values_name_file_key_and_problem(path: str, value: object, expect: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(_text(_with(path, value)), "m.yaml")
+    assert str(err.value).startswith("m.yaml: ")
+    assert expect in str(err.value)
+
+
+@pytest.mark.parametrize("key", ["password", "secret"])
+def test_inline_secret_is_refused(key: str) -> None:
+    data = _with(f"mailboxes.join.{key}", "hunter2")
+    with pytest.raises(ConfigError, match=rf"mailboxes.join.{key}: secrets must not be written"):
+        parse_config(_text(data), "m.yaml")
+
+
+def test_imap_without_credentials_is_refused() -> None:
+    data = _with("mailboxes.join", {"address": "JoinHMIS@lahsa.org", "backend": "imap", "host": "h"})
+    with pytest.raises(ConfigError, match="password_env"):
+        parse_config(_text(data), "m.yaml")
+
+
+def test_durations() -> None:
+    assert parse_duration("90s") == 90 and parse_duration("5m") == 300 and parse_duration("1h") == 3600
+    with pytest.raises(ValueError):
+        parse_duration("0s")
+
+
+def test_cli_exits_2_with_one_message(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(_text(_with("mailboxes.join.password", "x")))
+    result = subprocess.run([sys.executable, "-m", "bot", "--config", str(bad), "init"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "bad.yaml: mailboxes.join.password" in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = subprocess.run([sys.executable, "-m", "bot", "--config", str(tmp_path / "nope.yaml"), "init"],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "nope.yaml: cannot read" in missing.stderr

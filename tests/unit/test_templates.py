@@ -1,0 +1,65 @@
+"""Every template renders with the context the workflow gives it; mail content stays literal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.outbox.compose import compose, make_message_id
+from bot.outbox.render import make_env, render
+
+BASE = {
+    "sender_name": "Maria Lopez", "subject": "Program setup", "org_name": "Hope Harbor Services",
+    "org_missing": ["Organization Agreement"],
+    "users": [{"name": "James", "email": "j@h.org", "missing": ["HMIS 102 not yet completed."]}],
+    "is_manager": True, "ready_for_step3": False, "received": ["program setup request for: X (outreach)"],
+    "review": ["could not read forms.pdf"],
+    "wrong_inbox": [{"what": "User Agreements", "address": "HMISsupport@lahsa.org"}],
+}
+HANDOFF = {"org_name": "Hope", "user_name": "James", "user_email": "j@h.org", "roles": ["outreach"],
+           "hmis_role": "CES_Outreach", "lacking": ["View Housing Resource List"], "due": "2026-12-04"}
+
+
+@pytest.mark.parametrize("name", ["receipt", "wrong_inbox", "not_ready", "unreadable"])
+def test_replies_render_text_and_html(name: str) -> None:
+    out = render(make_env(), name, BASE)
+    assert out.subject and "\n" not in out.subject
+    assert "Maria Lopez" in out.text and "<html>" in out.html
+    if name != "unreadable":
+        assert "HMIS 102 not yet completed." in out.text and "Organization Agreement" in out.html
+    if name == "wrong_inbox":
+        assert "User Agreements to HMISsupport@lahsa.org" in out.text
+
+
+def test_handoff_names_user_org_role_and_due_date() -> None:
+    out = render(make_env(), "handoff", HANDOFF)
+    assert "2026-12-04" in out.subject and "CES_Outreach" in out.subject
+    assert "View Housing Resource List" in out.text and "hmisbot grant j@h.org" in out.text
+
+
+def test_missing_value_is_an_error_not_an_empty_sentence() -> None:
+    from jinja2 import UndefinedError
+
+    with pytest.raises(UndefinedError):
+        render(make_env(), "receipt", {k: v for k, v in BASE.items() if k != "received"})
+
+
+def test_markup_and_header_injection_in_mail_content_stay_literal() -> None:
+    hostile = dict(BASE, sender_name="<script>x</script>{{ 7*7 }}", subject="Hi\r\nBcc: victim@x.org")
+    out = render(make_env(), "receipt", hostile)
+    assert "<script>" not in out.html and "&lt;script&gt;" in out.html
+    assert "{{ 7*7 }}" in out.text and "49" not in out.text
+    assert "\r" not in out.subject and "\n" not in out.subject
+
+
+def test_composed_mail_threads_and_says_it_is_automatic() -> None:
+    out = render(make_env(), "receipt", BASE)
+    msg = compose(sender="LAHSA HMIS <HMISsupport@lahsa.org>", to=["m@h.org"], subject=out.subject, text=out.text,
+                  html=out.html, message_id=make_message_id("k", "lahsa.org"), kind="receipt",
+                  date=datetime(2026, 12, 1, tzinfo=UTC), in_reply_to="<a@h.org>", references="<a@h.org>")
+    assert msg["Auto-Submitted"] == "auto-replied"
+    assert msg["In-Reply-To"] == "<a@h.org>" and msg["References"] == "<a@h.org>"
+    assert msg["Message-ID"].endswith("@lahsa.org>")
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    assert make_message_id("k", "lahsa.org") == make_message_id("k", "lahsa.org")
