@@ -198,6 +198,49 @@ def countersign(org: str, by: Annotated[str, typer.Option("--by")] = "staff") ->
     typer.echo(f"agreement countersigned: {org}")
 
 
+def _job(name: str, dry_run: bool) -> None:
+    from bot import jobs
+    from bot.service import flush_outbox
+
+    bot = build_app()
+    mails = getattr(jobs, name)(bot, dry_run=dry_run)
+    for mail in mails:
+        if dry_run:
+            typer.echo(f"Subject: {mail.subject}\n\n{mail.text}\n{'-' * 72}")
+    if not dry_run:
+        sent = flush_outbox(bot)
+        typer.echo(f"{name}: {len(mails)} mail(s) queued; outbox: {sent}")
+    elif not mails:
+        typer.echo(f"{name}: nothing to send")
+
+
+@app.command()
+def remind(dry_run: Annotated[bool, typer.Option("--dry-run", help="print, send nothing")] = False) -> None:
+    """Remind program managers of their organization's missing items (business days)."""
+    _job("reminders", dry_run)
+
+
+@app.command()
+def escalate(dry_run: Annotated[bool, typer.Option("--dry-run", help="print, send nothing")] = False) -> None:
+    """Escalate overdue access, setup confirmations and review items to the duties."""
+    _job("escalations", dry_run)
+
+
+@app.command()
+def digest(dry_run: Annotated[bool, typer.Option("--dry-run", help="print, send nothing")] = False) -> None:
+    """Send each duty its digest (business-day mornings)."""
+    _job("digests", dry_run)
+
+
+@app.command()
+def run() -> None:
+    """The long-running service: pollers (IDLE where possible), reminders, escalations, digests."""
+    from bot.scheduler import serve
+
+    bot = build_app()
+    raise typer.Exit(serve(bot))
+
+
 @app.command()
 def demo(
     folder: Annotated[Path, typer.Option("--dir", help="where to build the demo")] = Path("hmisbot-demo"),

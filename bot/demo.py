@@ -13,15 +13,23 @@ import mailbox
 import os
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import typer
 
 from bot.documents import scanner, specimens
 
-DEMO_NOW = "2026-12-01T10:00:00-08:00"
+if TYPE_CHECKING:
+    from bot.workflow.poll import PollReport
+
+# The demo plays three office days: mail arrives, the bot polls, and so on.
+ROUNDS = ("2026-11-30T10:00:00-08:00", "2026-12-02T10:00:00-08:00", "2026-12-03T10:00:00-08:00")
+DEMO_NOW = ROUNDS[-1]
 CONFIG = """\
 # The embedded default: Maildir inboxes, SQLite and an outbox folder (made by `hmisbot demo`).
 database: sqlite:///hmisbot.sqlite3
@@ -47,6 +55,7 @@ DATE = "11/30/2026"
 
 @dataclass(frozen=True)
 class Seed:
+    day: int  # the round (office day) in which it arrives
     inbox: str
     sender: tuple[str, str]
     subject: str
@@ -71,53 +80,54 @@ def seeds() -> list[Seed]:
     roster_csv = (f"Name,Email,Training,Completed\nJames Carter,james.carter@{HOPE},HMIS 10 Webinar,11/20/2026\n"
                   f"James Carter,james.carter@{HOPE},HMIS 102,11/24/2026\n").encode()
     return [
-        Seed("training", ("Daniel Kim", f"daniel.kim@{HOPE}"), "Signed HMIS Organization Agreement - Hope Harbor",
+        Seed(0, "training", ("Daniel Kim", f"daniel.kim@{HOPE}"), "Signed HMIS Organization Agreement - Hope Harbor",
              "Hello,\n\nAttached is our signed Organization Agreement.\n\nDaniel Kim\nExecutive Director",
              (_pdf("Hope Harbor Org Agreement.pdf", agreement),)),
-        Seed("join", PM, "Program setup for CES - Hope Harbor Services",
+        Seed(0, "join", PM, "Program setup for CES - Hope Harbor Services",
              "Hello HMIS Implementation Team,\n\nPlease set up our programs for CES.\n\n"
              "Organization: Hope Harbor Services\nCES roles: Housing Navigation/Case Management, Housing Provider\n\n"
              "Programs:\n- Hope Harbor Street Outreach (Outreach)\n- Harbor Bridge Shelter (Emergency Shelter)\n"
              "- Harbor Homes PSH (Permanent Housing)\n\nThank you,\nMaria Lopez\nProgram Manager"),
-        Seed("join", PM, "Users for HMIS training - Hope Harbor",
+        Seed(0, "join", PM, "Users for HMIS training - Hope Harbor",
              "Hi,\n\nThese staff will attend training:\n"
              f"- James Carter, james.carter@{HOPE}, Outreach, new user\n"
              f"- Priya Shah, priya.shah@{HOPE}, Case Manager, existing user\n"
              f"- Luis Ortega, luis.ortega@{HOPE}, Housing Provider and Assessment Only, new user\n\nMaria"),
-        Seed("support", ("James Carter", f"james.carter@{HOPE}"), "User Agreement - James Carter",
+        Seed(0, "support", ("James Carter", f"james.carter@{HOPE}"), "User Agreement - James Carter",
              "Please find my signed user agreement attached.", (_pdf("scan0042.pdf", scanner.scan(ua, seed=3)),)),
-        Seed("join", ("James Carter", f"james.carter@{HOPE}"), "HMIS 10 acknowledgement",
+        Seed(0, "join", ("James Carter", f"james.carter@{HOPE}"), "HMIS 10 acknowledgement",
              "Attached is my HMIS 10 Acknowledgement Form.", (_pdf("ack.pdf", ack),)),
-        Seed("training", ("Angela Reyes", "areyes@eastsideyouth.org"), "Org agreement",
+        Seed(0, "training", ("Angela Reyes", "areyes@eastsideyouth.org"), "Org agreement",
              "Attached.", (_pdf("agreement.pdf", scanner.scan(eastside, seed=5)),)),
-        Seed("training", ("Tom Becker", "tbecker@valleyfamily.org"), "Agreement photo",
+        Seed(0, "training", ("Tom Becker", "tbecker@valleyfamily.org"), "Agreement photo",
              "Sorry, I only have my phone today.", (("IMG_2231.jpg", "image/jpeg", scanner.photo(valley, seed=2)),)),
-        Seed("support", ("Rosa Gomez", "rosa.gomez@gmail.com"), "Locked out of HMIS",
+        Seed(0, "support", ("Rosa Gomez", "rosa.gomez@gmail.com"), "Locked out of HMIS",
              "Hi, I am locked out of my HMIS account and cannot log in. Can you reset my password?\nRosa"),
-        Seed("join", ("Daniel Kim", f"daniel.kim@{HOPE}"), "Automatic reply: Program setup",
+        Seed(0, "join", ("Daniel Kim", f"daniel.kim@{HOPE}"), "Automatic reply: Program setup",
              "I am out of the office until Monday.", headers=(("Auto-Submitted", "auto-replied"),)),
-        Seed("training", ("Kevin Wu", "kwu@example.net"), "Question",
+        Seed(0, "training", ("Kevin Wu", "kwu@example.net"), "Question",
              "Hello, who should I talk to about volunteering?"),
-        Seed("support", ("Nina Patel", "nina@brightpath.org"), "Forms",
+        Seed(0, "support", ("Nina Patel", "nina@brightpath.org"), "Forms",
              "Here are the forms.", (_pdf("forms.pdf", b"%PDF-1.4\n%broken file, truncated in transit"),)),
-        Seed("join", ("HMIS Implementation Team", "hmis.implementation@lahsa.org"),
+        Seed(1, "join", ("HMIS Implementation Team", "hmis.implementation@lahsa.org"),
              "Re: Program setup for CES - Hope Harbor Services",
              "Hi Maria,\n\nYour programs are set up in HMIS. Please confirm the setup is valid.\n\nHMIS Implementation",
              reply_to_prev=True),
-        Seed("join", PM, "Re: Program setup for CES - Hope Harbor Services",
+        Seed(1, "join", PM, "Re: Program setup for CES - Hope Harbor Services",
              "Confirmed, the program setup looks correct. Thank you!\n\nMaria", reply_to_prev=True),
-        Seed("training", ("HMIS Training", "hmis.training@lahsa.org"), "Training completion roster",
+        Seed(2, "training", ("HMIS Training", "hmis.training@lahsa.org"), "Training completion roster",
              "Completions from this week's classes attached.", (("roster.csv", "text/csv", roster_csv),)),
     ]
 
 
-def _message(seed: Seed, to: str, when: float, thread: list[str]) -> EmailMessage:
+def _message(seed: Seed, index: int, when: float, thread: list[str]) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = f"{seed.sender[0]} <{seed.sender[1]}>"
-    msg["To"] = to
+    msg["To"] = ADDRESS[seed.inbox]
     msg["Subject"] = seed.subject
-    msg["Date"] = format_datetime(__import__("datetime").datetime.fromtimestamp(when).astimezone())
-    msg["Message-ID"] = make_msgid(domain=seed.sender[1].rpartition("@")[2])
+    msg["Date"] = format_datetime(datetime.fromtimestamp(when).astimezone())
+    # Fixed ids, so that a reply delivered on a later day can name the message it answers.
+    msg["Message-ID"] = f"<demo.{index}@{seed.sender[1].rpartition('@')[2]}>"
     if seed.reply_to_prev and thread:
         msg["In-Reply-To"] = thread[-1]
         msg["References"] = " ".join(thread)
@@ -133,21 +143,22 @@ def _message(seed: Seed, to: str, when: float, thread: list[str]) -> EmailMessag
 ADDRESS = {"training": "LAHSA.Training@lahsa.org", "support": "HMISsupport@lahsa.org", "join": "JoinHMIS@lahsa.org"}
 
 
-def deliver(root: Path, items: list[Seed]) -> None:
-    """Write the seeds into the Maildir inboxes, oldest first (mtime orders them)."""
-    start = time.time() - len(items) * 60
+def deliver(root: Path, items: list[Seed], day: int) -> None:
+    """Write one day's seeds into the Maildir inboxes, oldest first (mtime orders them)."""
+    start = time.time() - 3600
     thread: list[str] = []
     for i, seed in enumerate(items):
-        msg = _message(seed, ADDRESS[seed.inbox], start + i * 60, thread)
+        msg = _message(seed, i, start + i * 60, thread)
         if "Program setup for CES" in seed.subject:
             thread.append(str(msg["Message-ID"]))
+        if seed.day != day:
+            continue
         box = mailbox.Maildir(root / "mail" / seed.inbox, create=True)
         key = box.add(msg.as_bytes())
-        path = root / "mail" / seed.inbox / "new" / key
-        os.utime(path, (start + i * 60, start + i * 60))
+        os.utime(root / "mail" / seed.inbox / "new" / key, (start + i * 60, start + i * 60))
 
 
-def run_demo(folder: Path) -> int:
+def run_demo(folder: Path, database: str | None = None) -> int:
     from bot.app import App
     from bot.clock import parse_now
     from bot.config import load_config
@@ -155,31 +166,36 @@ def run_demo(folder: Path) -> int:
     from bot.store.db import init_db
 
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "mailboxes.yaml").write_text(CONFIG)
+    config_text = CONFIG if database is None else CONFIG.replace("sqlite:///hmisbot.sqlite3", database)
+    (folder / "mailboxes.yaml").write_text(config_text)
     config = load_config(folder / "mailboxes.yaml")
-    from zoneinfo import ZoneInfo
+    tz = ZoneInfo(config.timezone)
+    all_seeds = seeds()
+    typer.echo(f"hmisbot demo in {folder.resolve()}: {len(all_seeds)} generated messages over {len(ROUNDS)} days")
+    failed = False
+    for day, now in enumerate(ROUNDS):
+        bot = App.build(config, parse_now(now, tz))
+        init_db(bot.engine)
+        if day == 0:
+            poll_all(bot, list(config.mailboxes))  # first contact: empty inboxes, nothing left as baseline
+        deliver(folder, all_seeds, day)
+        reports, sent = poll_all(bot, list(config.mailboxes))
+        _print(now, reports, sent)
+        failed = failed or any(r.failed for r in reports)
+        bot.close()
+    typer.echo(f"\noutbox folder: {(folder / 'outbox').resolve()}")
+    typer.echo(f"database:      {(folder / 'hmisbot.sqlite3').resolve()}")
+    typer.echo(f"see the state: hmisbot --config {folder / 'mailboxes.yaml'} --now {DEMO_NOW} status")
+    return 1 if failed else 0
 
-    bot = App.build(config, parse_now(DEMO_NOW, ZoneInfo(config.timezone)))
-    init_db(bot.engine)
-    names = list(config.mailboxes)
-    poll_all(bot, names)  # first contact: the inboxes are empty, nothing to leave as baseline
-    typer.echo(f"Generating {len(seeds())} messages into {folder / 'mail'} ...")
-    deliver(folder, seeds())
-    reports, sent = poll_all(bot, names)
-    _print(reports, sent, folder)
-    bot.close()
-    return 1 if any(r.failed for r in reports) else 0
 
-
-def _print(reports: list, sent: dict[str, int], folder: Path) -> None:  # type: ignore[type-arg]
+def _print(now: str, reports: list[PollReport], sent: dict[str, int]) -> None:
     rows = [(r.mailbox, h) for r in reports for _, h in r.handled]
     rows.sort(key=lambda x: x[1].seen_id)
-    typer.echo(f"\n{'#':>3} {'inbox':9} {'what it was':28} {'outcome':10} what changed / reply")
+    typer.echo(f"\n== poll --once at {now} ==")
+    typer.echo(f"{'#':>3} {'inbox':9} {'what it was':28} {'outcome':10} what changed / reply")
     for mailbox_name, h in rows:
         typer.echo(f"{h.seen_id:>3} {mailbox_name:9} {h.kind:28} {h.outcome:10} {h.summary[:110]}")
         for reply in h.replies:
             typer.echo(f"{'':53}-> {reply}")
-    typer.echo(f"\noutbox: {sent}")
-    typer.echo(f"outbox folder: {(folder / 'outbox').resolve()}")
-    typer.echo(f"database:      {(folder / 'hmisbot.sqlite3').resolve()}")
-    typer.echo(f"see the state: hmisbot --config {folder / 'mailboxes.yaml'} --now {DEMO_NOW} status --json")
+    typer.echo(f"outbox: {sent}")

@@ -21,8 +21,11 @@ from bot.workflow.poll import PollReport, poll_mailbox
 def poll_all(bot: App, names: list[str], *, backfill: bool = False) -> tuple[list[PollReport], dict[str, int]]:
     recover_interrupted(bot.engine)
     reports = [poll_mailbox(bot, name, backfill=backfill) for name in names]
-    sent = flush(bot.engine, bot.sender(), bot.config.send.from_, bot.clock.utcnow())
-    return reports, sent
+    return reports, flush_outbox(bot)
+
+
+def flush_outbox(bot: App) -> dict[str, int]:
+    return flush(bot.engine, bot.sender(), bot.config.send.from_, bot.clock.utcnow())
 
 
 def print_poll(reports: list[PollReport], sent: dict[str, int]) -> None:

@@ -73,7 +73,7 @@ def look_image(number: int, img: Image.Image, dpi: float) -> Page:
 
 
 def read_image_full(page: Page) -> None:
-    if page.image is None or page.complete and page.words is not None:
+    if page.image is None or (page.complete and page.words is not None):
         return
     if abs(page.skew) >= 0.3:
         page.image = page.image.rotate(-page.skew, resample=Image.Resampling.BILINEAR, fillcolor=255)
@@ -140,7 +140,7 @@ class PdfSource:
         width, height = float(pp.width), float(pp.height)
         page.words = tuple(
             Word(w["text"], w["x0"] / width, w["top"] / height, w["x1"] / width, w["bottom"] / height)
-            for w in pp.extract_words()
+            for w in pp.extract_words(x_tolerance=1.5)
         )
 
     def ink_image(self, page: Page) -> Image.Image:

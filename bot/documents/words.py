@@ -41,6 +41,10 @@ class Box:
         cx = (w.x0 + w.x1) / 2
         return self.x0 <= cx <= self.x1 and self.y0 <= w.cy <= self.y1
 
+    def contains_box(self, b: Box) -> bool:
+        cx, cy = (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2
+        return self.x0 <= cx <= self.x1 and self.y0 <= cy <= self.y1
+
 
 _NON_ALNUM = re.compile(r"[^a-z0-9@.]+")
 

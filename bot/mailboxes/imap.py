@@ -106,9 +106,7 @@ class ImapMailbox:
             with contextlib.suppress(Exception):
                 client.shutdown()
             raise
-        log.info(
-            "%s: connected to %s:%s (%s) as %s", self.name, self.host, self.port, self.security, self.username
-        )
+        log.info("%s: connected to %s:%s (%s) as %s", self.name, self.host, self.port, self.security, self.username)
         return client
 
     def _drop(self) -> None:
@@ -151,9 +149,7 @@ class ImapMailbox:
                 self._drop()
                 if not reused:
                     raise MailboxError(f"{self.name}: {what} failed on {self.host}:{self.port}: {e}") from e
-                log.warning(
-                    "%s: %s failed on a reused connection (%s); reconnecting once", self.name, what, e
-                )
+                log.warning("%s: %s failed on a reused connection (%s); reconnecting once", self.name, what, e)
                 reused = False
 
     # -- Mailbox protocol -------------------------------------------------------
@@ -166,13 +162,13 @@ class ImapMailbox:
         """
 
         def op(client: IMAPClient) -> list[int]:
-            self._select(client)  # a fresh SELECT each time: new counts, current UIDVALIDITY
             if after_uid is None:
                 return list(client.search(["UNDELETED"]))
             # "n:*" always matches the highest UID even when it is below n: filter.
             found = client.search(["UID", f"{after_uid + 1}:*", "UNDELETED"])
             return [u for u in found if u > after_uid]
 
+        self._selected = False  # a fresh SELECT each time: new counts, current UIDVALIDITY
         uids = sorted(self._call("list", op))
         return Listing(uidvalidity=self._uidvalidity, keys=tuple(str(u) for u in uids))
 
@@ -210,6 +206,9 @@ class ImapMailbox:
                 self._move(client, uids, target)
             return uids
 
+        # Re-SELECT first: the folder may have been recreated (new UIDVALIDITY) under our
+        # old selection, and then msg.key could name another message.
+        self._selected = False
         uids = self._call("settle", op)
         if uids:
             log.info("%s: moved uid %s to %s", self.name, ",".join(map(str, uids)), target)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import msal
+import requests
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,33 @@ OUTLOOK_SCOPE = "https://outlook.office365.com/.default"
 
 class OAuthError(Exception):
     """No token could be had: bad tenant/client/secret, or the endpoint unreachable."""
+
+
+class _PinnedVerifySession:
+    """The HTTP client handed to MSAL: a requests.Session that passes `verify` per request.
+
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override Session.verify, so a CA
+    bundle given in the configuration would be silently ignored where those are set;
+    a per-request value is honoured. Proxies from the environment still apply.
+    """
+
+    def __init__(self, verify: bool | str, timeout: float) -> None:
+        self._session = requests.Session()
+        self._verify = verify
+        self._timeout = timeout
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        kwargs["verify"] = self._verify
+        kwargs.setdefault("timeout", self._timeout)
+        return self._session.get(url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        kwargs["verify"] = self._verify
+        kwargs.setdefault("timeout", self._timeout)
+        return self._session.post(url, **kwargs)
+
+    def close(self) -> None:
+        self._session.close()
 
 
 class MsalTokenProvider:
@@ -74,8 +102,7 @@ class MsalTokenProvider:
                 authority=self.authority,
                 validate_authority=known,
                 instance_discovery=known,
-                verify=self._verify,
-                timeout=self._timeout,
+                http_client=_PinnedVerifySession(self._verify, self._timeout),
             )
         return self._app
 
@@ -83,9 +110,7 @@ class MsalTokenProvider:
         """A valid access token (cached by MSAL until near expiry); raises OAuthError."""
         with self._lock:
             try:
-                result: dict[str, Any] | None = self._application().acquire_token_for_client(
-                    scopes=self.scopes
-                )
+                result: dict[str, Any] | None = self._application().acquire_token_for_client(scopes=self.scopes)
             except (OSError, ValueError, RuntimeError, KeyError) as e:
                 # OSError covers requests' exceptions (network, TLS); ValueError/RuntimeError/KeyError
                 # are how MSAL reports a failed or malformed OIDC discovery.

@@ -52,5 +52,6 @@ def compose(
     msg.add_alternative(html, subtype="html")
     if inline_png:
         html_part = msg.get_payload()[1]  # type: ignore[index]
+        assert isinstance(html_part, EmailMessage)
         html_part.add_related(inline_png, "image", "png", cid="<funnel@hmisbot>")
     return msg

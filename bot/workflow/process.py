@@ -141,8 +141,11 @@ def _decide_and_record(
     seen.org_id = saved_id
     seen.outcome = decision.outcome
     _record(app, session, seen, msg, decision, saved_id, now)
+    shown = kind.kind
+    if kind.kind == "other" and any(f.is_form for f in forms):
+        shown = " + ".join(dict.fromkeys(f.kind for f in forms if f.is_form))
     return Handled(
-        seen.id, decision.outcome, kind.kind, decision.org.name if decision.org else None,
+        seen.id, decision.outcome, shown, decision.org.name if decision.org else None,
         "; ".join(decision.received + decision.review) or kind.reason,
         tuple(f"{m.template} -> {', '.join(m.to)}" for m in decision.mails),
     )

@@ -49,10 +49,10 @@ def apply_training_roster(
     recorded = 0
     for org_id, items in by_org.items():
         org = repo.load_org(session, org_id)
-        for email, training, when in items:
+        for email, course, when in items:
             user = org.user(email)
-            if user is not None and training not in user.trainings:
-                user.trainings[training] = when
+            if user is not None and course not in user.trainings:
+                user.trainings[course] = when
                 recorded += 1
         for user in refresh_access(org, now.date(), cal):
             decision.mails.append(Mail("handoff", [access_duty], handoff_context(org, user), f"handoff:{user.email}"))

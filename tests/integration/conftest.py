@@ -8,6 +8,7 @@ skipped, except under CI (CI=true), where a missing server must fail the run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import ssl
@@ -71,8 +72,14 @@ def make_mailbox(dovecot: DovecotServer, mail_user: str) -> Iterator[Callable[..
 
     def make(**overrides: Any) -> ImapMailbox:
         kwargs: dict[str, Any] = dict(
-            name="training", address=mail_user, host=dovecot.host, port=dovecot.port,
-            security="none", username=mail_user, password="secret", timeout=10,
+            name="training",
+            address=mail_user,
+            host=dovecot.host,
+            port=dovecot.port,
+            security="none",
+            username=mail_user,
+            password="secret",
+            timeout=10,
         )
         if "token_provider" in overrides:
             kwargs["password"] = None
@@ -166,10 +173,8 @@ class TcpProxy:
 
 
 def _hard_close(s: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         s.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     s.close()
 
 
@@ -193,6 +198,19 @@ SMTP_PASSWORD = "smtp-secret"
 SMTP_TOKEN = "good-token"
 
 
+@dataclass(frozen=True)
+class SmtpCredentials:
+    user: str = SMTP_USER
+    password: str = SMTP_PASSWORD
+    token: str = SMTP_TOKEN
+
+
+@pytest.fixture(scope="session")
+def smtp_credentials() -> SmtpCredentials:
+    """What the test SMTP server accepts: PLAIN/LOGIN user+password, XOAUTH2 token."""
+    return SmtpCredentials()
+
+
 @dataclass
 class Received:
     peer: tuple[str, int]
@@ -211,11 +229,16 @@ class RecordingHandler:
     data_reply: str | None = None  # e.g. "451 4.3.0 try later" or "554 5.7.1 no"
     rcpt_reply: str | None = None
     drop_after_data: bool = False
+    drop_at_rcpt: bool = False
     servers: list[SMTP] = field(default_factory=list)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        if self.drop_at_rcpt:
+            assert server.transport is not None
+            server.transport.abort()
+            return "250 OK"
         if self.rcpt_reply:
             return self.rcpt_reply
         envelope.rcpt_tos.append(address)
@@ -231,9 +254,14 @@ class RecordingHandler:
             return self.data_reply
         self.received.append(
             Received(
-                peer=session.peer, mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos),
-                content=bytes(envelope.original_content or b""), login=session.login_data,
-                tls=session.ssl is not None,
+                peer=session.peer,
+                mail_from=envelope.mail_from,
+                rcpt_tos=list(envelope.rcpt_tos),
+                content=bytes(envelope.original_content or b""),
+                login=getattr(session.auth_data, "login", None),
+                # session.ssl is set after STARTTLS only; implicit TLS shows on the transport.
+                tls=session.ssl is not None
+                or (server.transport is not None and server.transport.get_extra_info("ssl_object") is not None),
             )
         )
         return "250 OK"
@@ -257,13 +285,13 @@ class RecordingHandler:
         return AuthResult(success=False, handled=False)
 
 
-def _authenticator(
-    server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
-) -> AuthResult:
+def _authenticator(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        SMTP_USER.encode(), SMTP_PASSWORD.encode(),
+        SMTP_USER.encode(),
+        SMTP_PASSWORD.encode(),
     )
-    return AuthResult(success=ok, auth_data=auth_data if ok else None)
+    # handled=False: let aiosmtpd answer 535 itself on failure.
+    return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
 
 @dataclass
@@ -301,7 +329,10 @@ def smtp_server(tls_files: tuple[Path, Path]) -> Iterator[Callable[..., SmtpServ
         handler = RecordingHandler()
         port = free_port()
         kwargs: dict[str, Any] = dict(
-            hostname="127.0.0.1", port=port, authenticator=_authenticator, auth_require_tls=False,
+            hostname="127.0.0.1",
+            port=port,
+            authenticator=_authenticator,
+            auth_require_tls=False,
         )
         if mode == "starttls":
             kwargs.update(tls_context=server_ctx, require_starttls=False)

@@ -29,7 +29,7 @@ from types import TracebackType
 
 from imapclient import IMAPClient
 
-DOVECOT = "/usr/sbin/dovecot"
+DOVECOT = os.environ.get("HMISBOT_TEST_DOVECOT", "/usr/sbin/dovecot")  # another build, if needed
 USERS = ("LAHSA.Training@lahsa.org", "HMISsupport@lahsa.org", "JoinHMIS@lahsa.org")
 PASSWORD = "secret"
 
@@ -49,10 +49,28 @@ def make_self_signed_cert(directory: Path, name: str = "localhost") -> tuple[Pat
     """A self-signed cert valid for 127.0.0.1 and localhost; returns (cert, key)."""
     cert, key = directory / f"{name}.crt", directory / f"{name}.key"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -109,7 +127,10 @@ class DovecotServer:
             cert, key = make_self_signed_cert(self.root)
             self.cafile = cert
             ssl_block = f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}"
-            imaps = f"  inet_listener imaps {{\n    address = {self.host}\n    port = {self.ssl_port}\n    ssl = yes\n  }}\n"
+            imaps = (
+                f"  inet_listener imaps {{\n    address = {self.host}\n"
+                f"    port = {self.ssl_port}\n    ssl = yes\n  }}\n"
+            )
         internal = _user_or("dovecot", "nobody")
         login = _user_or("dovenull", "nobody")
         conf = f"""\
@@ -152,6 +173,12 @@ service imap-login {{
     port = {self.port}
   }}
 {imaps}}}
+# Tests fail logins on purpose: no growing per-IP penalty for the logins after them.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service stats {{
   unix_listener stats-reader {{
     mode = 0600
@@ -171,7 +198,11 @@ service stats {{
             return
         log = open(self.root / "stderr.log", "ab")  # noqa: SIM115 - kept open for the child
         self.proc = subprocess.Popen(
-            [DOVECOT, "-F", "-c", str(self.config)], stdout=log, stderr=log, stdin=subprocess.DEVNULL
+            [DOVECOT, "-F", "-c", str(self.config)],
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, so stop() reaches every child
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -192,15 +223,23 @@ service stats {{
             return False
 
     def stop(self) -> None:
+        """Stop the master and every child: a stopped server must not keep serving clients.
+
+        Dovecot's master exits on SIGTERM but leaves running imap processes (which keep
+        serving their connection), so the whole process group gets the signal.
+        """
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        pgid = self.proc.pid  # start_new_session: the master leads its own group
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)  # any child that outlived its master
         self.proc = None
 
     def restart(self) -> None:
@@ -224,9 +263,7 @@ service stats {{
         self.start()
         return self
 
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         self.cleanup()
 
     # -- helpers for tests ----------------------------------------------------
@@ -242,9 +279,7 @@ service stats {{
         c.login(user, PASSWORD)
         return c
 
-    def append(
-        self, user: str, message: bytes, folder: str = "INBOX", flags: tuple[bytes, ...] = ()
-    ) -> int | None:
+    def append(self, user: str, message: bytes, folder: str = "INBOX", flags: tuple[bytes, ...] = ()) -> int | None:
         """APPEND one message; returns its UID (from APPENDUID) when the server says it."""
         with contextlib.closing(_Logout(self.client(user))) as c:
             if not c.client.folder_exists(folder):

@@ -38,9 +38,7 @@ def folder_subjects(dovecot, user: str, folder: str) -> list[str]:
         c.select_folder(folder, readonly=True)
         uids = c.search(["ALL"])
         data = c.fetch(uids, [b"BODY.PEEK[HEADER.FIELDS (SUBJECT)]"]) if uids else {}
-        return sorted(
-            v[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().split(":", 1)[1].strip() for v in data.values()
-        )
+        return sorted(v[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().split(":", 1)[1].strip() for v in data.values())
     finally:
         c.logout()
 
@@ -242,7 +240,7 @@ def test_tls_certificate_is_verified_by_default(dovecot, mail_user, make_mailbox
 
 def test_wrong_password_is_a_mailbox_error(make_mailbox):
     mb = make_mailbox(password="not-the-password")
-    with pytest.raises(MailboxError, match="(?i)authentication failed"):
+    with pytest.raises(MailboxError, match=r"(?i)authentication failed"):
         mb.list_pending()
 
 
@@ -250,7 +248,7 @@ def test_xoauth2_login(dovecot, mail_user, make_mailbox):
     # The test Dovecot checks an XOAUTH2 bearer token against the passdb password.
     dovecot.append(mail_user, message("oauth"))
     assert len(make_mailbox(token_provider=lambda: "secret").list_pending().keys) == 1
-    with pytest.raises(MailboxError, match="(?i)authentication failed"):
+    with pytest.raises(MailboxError, match=r"(?i)authentication failed"):
         make_mailbox(token_provider=lambda: "expired-token").list_pending()
 
     def broken_provider() -> str:

@@ -185,9 +185,7 @@ class SmtpSender:
                 context=self._context(),
             )
         else:
-            smtp = _TrackingSMTP(
-                self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
-            )
+            smtp = _TrackingSMTP(self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout)
         try:
             smtp.ehlo()
         except BaseException:

@@ -1,0 +1,91 @@
+"""Is the form signed, is the CoC Representative block blank, is it filled in at all.
+
+Decided from ink, never from text: a signature is strokes, which OCR cannot read
+and text layers do not hold.  The areas to look at come from the labels' word
+boxes (OCR or text layer) and the ink is measured as dark-pixel density against
+the local paper tone, after dropping isolated specks (scanner noise) and the
+printed underline.  PURE: words and a grey-level array in, booleans out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bot.documents.layout import Label, coc_block, find_labels, signature_area
+from bot.documents.model import ORGANIZATION_AGREEMENT
+from bot.documents.words import Box, Word
+
+INK_FRACTION = 0.003  # share of the area's pixels that are ink
+INK_WIDTH = 0.04  # page width (~1/3 inch) over which ink must spread: strokes, not a blot
+SIGNATURE_LABELS = {"signature", "user signature"}
+FILL_LABELS = {"printed name", "name", "title", "date", "organization name", "participating agency",
+               "agency", "email", "e mail"}
+
+
+@dataclass(frozen=True)
+class Ink:
+    fraction: float
+    width: float  # share of the page's width with ink in the area
+
+    @property
+    def present(self) -> bool:
+        return self.fraction >= INK_FRACTION and self.width >= INK_WIDTH
+
+
+def _crop(gray: NDArray[np.uint8], box: Box) -> NDArray[np.uint8]:
+    h, w = gray.shape
+    x0, x1 = int(max(box.x0, 0) * w), int(min(box.x1, 1) * w)
+    y0, y1 = int(max(box.y0, 0) * h), int(min(box.y1, 1) * h)
+    return gray[y0:y1, x0:x1]
+
+
+def measure(gray: NDArray[np.uint8], box: Box) -> Ink:
+    """Ink in `box` (normalised) of a grey page image."""
+    a = _crop(gray, box)
+    if a.shape[0] < 3 or a.shape[1] < 3:
+        return Ink(0.0, 0.0)
+    paper = float(np.percentile(a, 90))  # the area's own paper tone copes with shading
+    dark = a < max(paper * 0.62, 20)
+    # keep pixels with >= 2 dark neighbours: strokes are connected, specks are not
+    p = np.pad(dark, 1)
+    neigh = sum(np.roll(np.roll(p, dy, 0), dx, 1) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                if dy or dx)[1:-1, 1:-1]
+    dark &= neigh >= 2
+    rules = np.flatnonzero(dark.mean(axis=1) > 0.25)  # the printed underline: a long dark row
+    for r in rules:  # with its blurred, slanted fringe
+        dark[max(r - 2, 0):r + 3] = False
+    return Ink(float(dark.mean()), float(dark.any(axis=0).sum()) / gray.shape[1])
+
+
+def _signature_label(kind: str, labels: Sequence[Label], coc: Box | None) -> Label | None:
+    mine = [lb for lb in labels if lb.key in SIGNATURE_LABELS and not (coc and coc.contains_box(lb.box))]
+    mine.sort(key=lambda lb: (lb.key != "user signature", lb.box.y0))
+    return mine[0] if mine else None
+
+
+def run_checks(kind: str, words: Sequence[Word], gray: NDArray[np.uint8]) -> dict[str, bool]:
+    """signed, filled and (Organization Agreement) coc_section_blank for one page."""
+    labels = find_labels(words)
+    coc = coc_block(words) if kind == ORGANIZATION_AGREEMENT else None
+    sig = _signature_label(kind, labels, coc)
+    signed = sig is not None and measure(gray, signature_area(sig)).present
+    own = [lb for lb in labels if lb.key in FILL_LABELS and not (coc and coc.contains_box(lb.box))]
+    filled = signed or any(measure(gray, lb.area).present for lb in own)
+    out = {"signed": signed, "filled": filled}
+    if coc is not None:
+        inside = [lb for lb in labels if coc.contains_box(lb.box)]
+        out["coc_section_blank"] = not any(
+            measure(gray, signature_area(lb) if lb.key in SIGNATURE_LABELS else lb.area).present
+            for lb in inside)
+    return out
+
+
+def has_signature_label(kind: str, words: Sequence[Word]) -> bool:
+    """Whether this page holds the signer's signature line (where to look for ink)."""
+    labels = find_labels(words)
+    coc = coc_block(words) if kind == ORGANIZATION_AGREEMENT else None
+    return _signature_label(kind, labels, coc) is not None
