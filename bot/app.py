@@ -6,6 +6,7 @@ and every other module receives what it needs from here.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from bot.calendar import BusinessCalendar
 from bot.clock import Clock
-from bot.config import Config, MailboxConfig, secret_from_env
+from bot.config import Config, ConfigError, MailboxConfig, secret_from_env
 from bot.documents.model import FormResult
 from bot.mailboxes.base import Mailbox
 from bot.outbox.render import make_env
@@ -74,6 +75,15 @@ class App:
             self._mailboxes[name] = build_mailbox(name, self.config.mailboxes[name], self.config)
         return self._mailboxes[name]
 
+    def forget_mailbox(self, name: str) -> None:
+        """Drop a broken connection; the next use builds a new one."""
+        box = self._mailboxes.pop(name, None)
+        if box is not None:
+            try:
+                box.close()
+            except Exception:  # closing a dead connection may fail too; it is gone either way
+                pass
+
     def sender(self) -> Sender:
         if self._sender is None:
             self._sender = build_sender(self.config)
@@ -102,8 +112,20 @@ def build_mailbox(name: str, box: MailboxConfig, config: Config) -> Mailbox:
             name, str(box.address), box.host, box.port or (993 if box.security == "ssl" else 143), box.security,
             box.username or str(box.address), secret_from_env(box.password_env), token_provider(box),
             folder=box.folder, processed_folder=box.processed_folder, review_folder=box.review_folder,
+            ssl_context=tls_context(config, box.ca_file),
         )
     raise NotImplementedError(f"mailbox backend {box.backend} is not available yet")
+
+
+def tls_context(config: Config, ca_file: str | None) -> ssl.SSLContext | None:
+    """A verifying TLS context that trusts ca_file (a private CA); None: the system's CAs."""
+    if ca_file is None:
+        return None
+    path = config.resolve(ca_file)
+    try:
+        return ssl.create_default_context(cafile=str(path))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"ca_file: cannot load {path}: {exc}") from None
 
 
 def token_provider(box: MailboxConfig):  # type: ignore[no-untyped-def]
@@ -128,5 +150,6 @@ def build_sender(config: Config) -> Sender:
 
         assert send.host is not None
         return SmtpSender(send.host, send.port or 587, send.security, send.username,
-                          secret_from_env(send.password_env), None)
+                          secret_from_env(send.password_env), None,
+                          ssl_context=tls_context(config, send.ca_file))
     raise NotImplementedError(f"send backend {send.backend} is not available yet")

@@ -238,7 +238,7 @@ def run() -> None:
     from bot.scheduler import serve
 
     bot = build_app()
-    raise typer.Exit(serve(bot))
+    raise typer.Exit(serve(bot, G.config_path, G.now))
 
 
 @app.command()

@@ -87,6 +87,7 @@ class MailboxConfig(_Strict):
     review_folder: str = "Needs Review"
     poll_every: float = 60.0
     service_endpoint: str | None = None  # EWS URL / Graph base URL override (tests)
+    ca_file: str | None = None  # PEM CA bundle to trust instead of the system's (private CA, tests)
 
     _dur = field_validator("poll_every", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
 
@@ -117,6 +118,7 @@ class SendConfig(_Strict):
     oauth2: OAuth2 | None = None
     path: str | None = None  # folder for backend: outbox_dir
     service_endpoint: str | None = None
+    ca_file: str | None = None  # PEM CA bundle to trust instead of the system's (private CA, tests)
     from_: str = Field(alias="from")
     hourly_cap: int = Field(default=500, ge=1)
 

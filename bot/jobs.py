@@ -97,7 +97,7 @@ def escalations(bot: App, dry_run: bool = False) -> list[Rendered]:
         orgs = load_all(session)
         reviews = _reviews(session, bot)
     due = due_escalations(orgs, reviews, today, bot.calendar, sched.escalation_after_business_days,
-                          sched.review_escalation_business_days, {})
+                          sched.review_escalation_business_days, bot.clock.tz)
     planned = []
     for e in due:
         duty = getattr(bot.config.staff, e.duty)

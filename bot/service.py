@@ -11,16 +11,31 @@ import typer
 from sqlmodel import Session, col, select
 
 from bot.app import App
+from bot.mailboxes.base import MailboxError
 from bot.outbox.outbox import flush, recover_interrupted
 from bot.store import repo
 from bot.store.db import transaction
 from bot.store.models import HmisUser, Organization, ReviewItem
+from bot.workflow.health import record_failure
 from bot.workflow.poll import PollReport, poll_mailbox
 
 
 def poll_all(bot: App, names: list[str], *, backfill: bool = False) -> tuple[list[PollReport], dict[str, int]]:
+    """Poll each mailbox, then flush the outbox.
+
+    A mailbox that cannot be reached is recorded (``record_failure``: staff hear of a
+    stall once) and reported as failed; the other mailboxes are still polled.
+    """
     recover_interrupted(bot.engine)
-    reports = [poll_mailbox(bot, name, backfill=backfill) for name in names]
+    reports = []
+    for name in names:
+        try:
+            reports.append(poll_mailbox(bot, name, backfill=backfill))
+        except (MailboxError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            record_failure(bot, name, error)
+            bot.forget_mailbox(name)  # reconnect next time
+            reports.append(PollReport(name, failed=[f"mailbox check failed: {error}"]))
     return reports, flush_outbox(bot)
 
 

@@ -91,7 +91,7 @@ want="$(cat pyproject.toml <(echo "$ROOT") | sha256sum | cut -d' ' -f1)"
 if [ "${HMISBOT_TEST_REINSTALL:-}" = 1 ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ] ||
    ! .venv/bin/python -c 'import bot' 2>/dev/null; then
   say "pip install -e '.[test]'"
-  .venv/bin/python -m pip install --no-input --disable-pip-version-check -q --upgrade pip
+  .venv/bin/python -m pip install --no-input --disable-pip-version-check -q --upgrade pip || say "pip self-upgrade failed; going on with the venv's pip"
   .venv/bin/python -m pip install --no-input --disable-pip-version-check -q -e '.[test]'
   echo "$want" >"$stamp"
 fi

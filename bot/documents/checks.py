@@ -19,8 +19,8 @@ from bot.documents.layout import Label, coc_block, find_labels, signature_area
 from bot.documents.model import ORGANIZATION_AGREEMENT
 from bot.documents.words import Box, Word
 
-INK_FRACTION = 0.003  # share of the area's pixels that are ink
-INK_WIDTH = 0.04  # page width (~1/3 inch) over which ink must spread: strokes, not a blot
+INK_FRACTION = 0.004  # share of the area's pixels that are ink
+INK_WIDTH = 0.06  # page width (~1/2 inch) over which ink must spread: strokes, not a blot
 SIGNATURE_LABELS = {"signature", "user signature"}
 FILL_LABELS = {"printed name", "name", "title", "date", "organization name", "participating agency",
                "agency", "email", "e mail"}
@@ -43,6 +43,30 @@ def _crop(gray: NDArray[np.uint8], box: Box) -> NDArray[np.uint8]:
     return gray[y0:y1, x0:x1]
 
 
+def _long_runs(mask: NDArray[np.bool_], length: int) -> NDArray[np.bool_]:
+    """Pixels that lie in a horizontal run of at least `length` set pixels."""
+    h, w = mask.shape
+    if w < length:
+        return np.zeros_like(mask)
+    c = np.zeros((h, w + 1), dtype=np.int32)
+    c[:, 1:] = np.cumsum(mask, axis=1)
+    full = (c[:, length:] - c[:, :-length]) == length  # window starting at column j is all set
+    cf = np.zeros((h, full.shape[1] + 1), dtype=np.int32)
+    cf[:, 1:] = np.cumsum(full, axis=1)
+    x = np.arange(w)
+    hi = np.minimum(x, full.shape[1] - 1) + 1
+    lo = np.maximum(x - length + 1, 0)
+    return (cf[:, hi] - cf[:, lo]) > 0
+
+
+def _rows_dilate(mask: NDArray[np.bool_], n: int) -> NDArray[np.bool_]:
+    out = mask.copy()
+    for k in range(1, n + 1):
+        out[k:] |= mask[:-k]
+        out[:-k] |= mask[k:]
+    return out
+
+
 def measure(gray: NDArray[np.uint8], box: Box) -> Ink:
     """Ink in `box` (normalised) of a grey page image."""
     a = _crop(gray, box)
@@ -50,14 +74,15 @@ def measure(gray: NDArray[np.uint8], box: Box) -> Ink:
         return Ink(0.0, 0.0)
     paper = float(np.percentile(a, 90))  # the area's own paper tone copes with shading
     dark = a < max(paper * 0.62, 20)
+    # the printed underline: a long horizontal run, even when slanted (photo keystone,
+    # residual skew) once each row is merged with its neighbours; it goes with its fringe
+    rule = _long_runs(_rows_dilate(dark, 1), max(gray.shape[1] // 25, 8))
+    dark &= ~_rows_dilate(rule, 2)
     # keep pixels with >= 2 dark neighbours: strokes are connected, specks are not
     p = np.pad(dark, 1)
     neigh = sum(np.roll(np.roll(p, dy, 0), dx, 1) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
                 if dy or dx)[1:-1, 1:-1]
     dark &= neigh >= 2
-    rules = np.flatnonzero(dark.mean(axis=1) > 0.25)  # the printed underline: a long dark row
-    for r in rules:  # with its blurred, slanted fringe
-        dark[max(r - 2, 0):r + 3] = False
     return Ink(float(dark.mean()), float(dark.any(axis=0).sum()) / gray.shape[1])
 
 

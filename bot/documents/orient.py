@@ -13,7 +13,7 @@ from PIL import Image
 from bot.documents import ocr
 from bot.documents.classify import title_match
 
-BAND_DPI_FACTOR = 0.8  # the band is read at 120 dpi: titles are large, smaller is faster
+BAND_DPI_FACTOR = 0.7  # the band is read at ~105 dpi: titles are large, smaller is faster
 _TRANSPOSE = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,
               270: Image.Transpose.ROTATE_270}
 

@@ -2,7 +2,11 @@
 
 Two questions, asked of every message before anything else:
 - is it machine mail (auto-reply, bounce, list or bulk mail, a system address)?
-  RFC 3834 says never to answer it automatically; answering is how mail loops start.
+  RFC 3834 says never to answer it automatically; answering is how mail loops and
+  reply storms start. Each sign is one small named rule, tried in order; the first
+  that fires names the kind. Rules read headers that machines set, and only a few
+  anchored subject patterns, so a person who merely writes about a "delivery" is
+  still answered.
 - does the Authentication-Results header that *our own* MTA added (RFC 8601,
   identified by its authserv-id) show DMARC passing for the From domain? A forged
   sender must never move an organization's state or receive a reply.
@@ -11,34 +15,41 @@ Two questions, asked of every message before anything else:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.mail.message import ParsedMessage
 
 AutoKind = Literal["auto_reply", "bounce", "list", "system"]
+Verdict = Literal["pass", "fail", "none"]
 
 _SYSTEM_LOCALPARTS = re.compile(
-    r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|bounces?|listserv|majordomo)"
-    r"([+\-_.].*)?$",
+    r"^(mailer-?daemon|mail-?daemon|postmaster|no-?reply|do-?not-?reply|do_not_reply|donotreply|"
+    r"bounces?|listserv|majordomo)([+\-_.].*)?$",
+    re.I,
+)
+_BOUNCE_SENDER = re.compile(r"^(mailer-?daemon|mail-?daemon|postmaster)\b", re.I)
+# Subjects only as a last resort, anchored at the start and in the exact words MTAs and
+# mail clients use: "Re: undeliverable mail?" or "Delivery of the forms" are people.
+_BOUNCE_SUBJECT = re.compile(
+    r"^\s*(undeliverable:|undelivered mail returned to sender|delivery status notification|"
+    r"returned mail:|mail delivery (failed|failure)|failure notice\s*$|delivery (failure|notification):|"
+    r"non-?delivery report|message not delivered:)",
     re.I,
 )
 _AUTO_SUBJECT = re.compile(
-    r"^(auto(matic)?[ -]?(reply|response)|out of (the )?office|autoreply|vacation|abwesenheit)",
-    re.I,
+    r"^\s*(automatic reply:|auto(matic)?[- ]?(reply|response):|autoreply:|out of (the )?office( autoreply)?:)", re.I
 )
-_BOUNCE_SUBJECT = re.compile(
-    r"(undeliver|delivery (status )?notification|returned mail|mail delivery (failed|failure|system)|"
-    r"failure notice|delivery failure|non[- ]?delivery|could not be delivered)",
-    re.I,
-)
+_SUPPRESS_REPLIES = re.compile(r"\b(all|oof|autoreply)\b", re.I)  # not DR/RN/NRN: those refuse receipts only
+_PRECEDENCE = {"bulk": "list", "list": "list", "junk": "list", "auto_reply": "auto_reply"}
 
 
 @dataclass(frozen=True)
 class Screen:
     auto: AutoKind | None
     reason: str | None
-    dmarc: Literal["pass", "fail", "none"]  # as our trusted server judged the From domain
+    dmarc: Verdict  # as our trusted server judged the From domain
     authenticated: bool
 
     @property
@@ -46,65 +57,195 @@ class Screen:
         return self.auto is None and self.authenticated
 
 
-def classify_auto(msg: ParsedMessage) -> tuple[AutoKind | None, str | None]:
-    """The RFC 3834 family of signs that a machine, not a person, wrote this."""
-    ctype = msg.content_type.lower()
-    if ctype == "multipart/report" or any(
-        a.content_type in ("message/delivery-status", "message/disposition-notification")
-        for a in msg.attachments
-    ):
-        return "bounce", "delivery report (multipart/report)"
+@dataclass(frozen=True)
+class Rule:
+    """One sign of machine mail: ``check`` returns why it fired, or None."""
+
+    name: str
+    kind: AutoKind
+    check: Callable[[ParsedMessage], str | None]
+
+
+def _report(msg: ParsedMessage) -> str | None:
+    if msg.content_type != "multipart/report":
+        return None
+    return "delivery report (multipart/report)"
+
+
+def _read_receipt(msg: ParsedMessage) -> str | None:
+    ctype = (msg.header("Content-Type") or "").lower()
+    if msg.content_type == "multipart/report" and "disposition-notification" in ctype:
+        return "read receipt (multipart/report; report-type=disposition-notification)"
+    return None
+
+
+def _exchange_ndr(msg: ParsedMessage) -> str | None:
+    return "X-MS-Exchange-Message-Is-Ndr" if msg.header("X-MS-Exchange-Message-Is-Ndr") is not None else None
+
+
+def _bounce_sender(msg: ParsedMessage) -> str | None:
+    addresses = (msg.from_addr, (msg.return_path or "").strip("<> "))
+    local = next((a.partition("@")[0] for a in addresses if _BOUNCE_SENDER.match(a)), None)
+    return f"mail system address {local}" if local else None
+
+
+def _system_sender(msg: ParsedMessage) -> str | None:
     local = msg.from_addr.partition("@")[0]
-    if _SYSTEM_LOCALPARTS.match(local):
-        kind: AutoKind = "bounce" if local.lower().startswith(("mailer-daemon", "postmaster")) else "system"
-        return kind, f"system address {msg.from_addr}"
-    if msg.return_path is not None and msg.return_path.strip() in ("<>", ""):
-        return "bounce", "null Return-Path"
-    if _BOUNCE_SUBJECT.search(msg.subject) and not msg.from_addr:
-        return "bounce", "bounce subject without sender"
-    auto_sub = (msg.header("Auto-Submitted") or "").strip().lower()
-    if auto_sub and auto_sub != "no":
-        return "auto_reply", f"Auto-Submitted: {auto_sub}"
-    if msg.header("X-Autoreply") or msg.header("X-Autorespond") or msg.header("X-Auto-Response-Suppress"):
-        return "auto_reply", "auto-response header"
-    precedence = (msg.header("Precedence") or "").strip().lower()
-    if precedence in ("bulk", "junk", "list", "auto_reply"):
-        return ("list" if precedence in ("bulk", "list") else "auto_reply"), f"Precedence: {precedence}"
-    if any(k.lower().startswith("list-") for k, _ in msg.headers):
-        return "list", "List-* headers"
-    if _BOUNCE_SUBJECT.search(msg.subject):
-        return "bounce", f"bounce subject: {msg.subject[:60]}"
-    if _AUTO_SUBJECT.match(msg.subject):
-        return "auto_reply", f"auto-reply subject: {msg.subject[:60]}"
+    return f"system address {msg.from_addr}" if local and _SYSTEM_LOCALPARTS.match(local) else None
+
+
+def _null_return_path(msg: ParsedMessage) -> str | None:
+    return "null Return-Path (<>)" if msg.return_path is not None and msg.return_path.strip() in ("<>", "") else None
+
+
+def _null_return_path_bounce(msg: ParsedMessage) -> str | None:
+    # A null Return-Path carries bounces *and* polite auto-replies; a bounce subject tells them apart.
+    reason = _null_return_path(msg)
+    return f"{reason} with a bounce subject" if reason and _BOUNCE_SUBJECT.search(msg.subject) else None
+
+
+def _auto_submitted_failure(msg: ParsedMessage) -> str | None:
+    value = (msg.header("Auto-Submitted") or "").strip().lower()
+    return f"Auto-Submitted: {value}" if value.startswith("auto-generated") and "failure" in value else None
+
+
+def _auto_submitted(msg: ParsedMessage) -> str | None:
+    value = (msg.header("Auto-Submitted") or "").strip().lower()
+    return f"Auto-Submitted: {value}" if value and value != "no" and not value.startswith("no ") else None
+
+
+def _autoreply_header(msg: ParsedMessage) -> str | None:
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponse", "X-Auto-Reply"):
+        value = (msg.header(name) or "").strip().lower()
+        if msg.header(name) is not None and value not in ("no", "false", "0"):
+            return f"{name} header"
+    return None
+
+
+def _suppress_header(msg: ParsedMessage) -> str | None:
+    value = msg.header("X-Auto-Response-Suppress") or ""
+    return f"X-Auto-Response-Suppress: {value}" if _SUPPRESS_REPLIES.search(value) else None
+
+
+def _precedence(kind: str) -> Callable[[ParsedMessage], str | None]:
+    def check(msg: ParsedMessage) -> str | None:
+        value = (msg.header("Precedence") or "").strip().lower()
+        return f"Precedence: {value}" if _PRECEDENCE.get(value) == kind else None
+
+    return check
+
+
+def _list_headers(msg: ParsedMessage) -> str | None:
+    names = sorted({k for k, _ in msg.headers if k.lower().startswith("list-")})
+    return f"list headers ({', '.join(names[:3])})" if names else None
+
+
+def _subject(pattern: re.Pattern[str], what: str) -> Callable[[ParsedMessage], str | None]:
+    def check(msg: ParsedMessage) -> str | None:
+        return f"{what} subject: {msg.subject[:60]}" if pattern.search(msg.subject) else None
+
+    return check
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("read_receipt", "auto_reply", _read_receipt),
+    Rule("delivery_report", "bounce", _report),
+    Rule("exchange_ndr", "bounce", _exchange_ndr),
+    Rule("mail_system_sender", "bounce", _bounce_sender),
+    Rule("auto_submitted_failure", "bounce", _auto_submitted_failure),
+    Rule("null_return_path_bounce", "bounce", _null_return_path_bounce),
+    Rule("null_return_path", "auto_reply", _null_return_path),
+    Rule("system_sender", "system", _system_sender),
+    Rule("auto_submitted", "auto_reply", _auto_submitted),
+    Rule("autoreply_header", "auto_reply", _autoreply_header),
+    Rule("auto_response_suppress", "auto_reply", _suppress_header),
+    Rule("precedence_auto_reply", "auto_reply", _precedence("auto_reply")),
+    Rule("precedence_bulk", "list", _precedence("list")),
+    Rule("list_headers", "list", _list_headers),
+    Rule("bounce_subject", "bounce", _subject(_BOUNCE_SUBJECT, "bounce")),
+    Rule("auto_reply_subject", "auto_reply", _subject(_AUTO_SUBJECT, "auto-reply")),
+)
+
+
+def classify_auto(msg: ParsedMessage) -> tuple[AutoKind | None, str | None]:
+    """The RFC 3834 family of signs that a machine, not a person, wrote this: (kind, reason)."""
+    for rule in RULES:
+        reason = rule.check(msg)
+        if reason:
+            return rule.kind, reason
     return None, None
 
 
-_RESINFO = re.compile(r"\b(dmarc|spf|dkim)\s*=\s*([a-z]+)", re.I)
-_HEADER_FROM = re.compile(r"header\.from\s*=\s*([^\s;]+)", re.I)
+# --- Authentication-Results (RFC 8601) ---------------------------------------------------
+
+_QUOTED_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*"|\(|\)|\\.|[^"()\\]+', re.S)
+_PAIR = re.compile(r'([A-Za-z0-9_.\-/]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s;]+)')
 
 
-def dmarc_verdict(msg: ParsedMessage, trusted_ids: tuple[str, ...]) -> Literal["pass", "fail", "none"]:
+@dataclass(frozen=True)
+class AuthResult:
+    method: str  # "dmarc", "dkim", "spf", ...
+    result: str  # "pass", "fail", "none", ...
+    props: dict[str, str] = field(default_factory=dict)  # "header.from" -> "example.org", "reason" -> ...
+
+
+def _strip_comments(value: str) -> str:
+    """Drop (comments), which nest and may hold anything, but not parentheses inside quoted strings."""
+    out: list[str] = []
+    depth = 0
+    for token in _QUOTED_OR_COMMENT.findall(value):
+        if token in ("(", ")"):
+            depth = depth + 1 if token == "(" else max(0, depth - 1)
+            out.append(" ")  # a comment separates tokens like whitespace does
+        elif depth == 0:
+            out.append(token)
+    return "".join(out)
+
+
+def _split_semicolons(value: str) -> list[str]:
+    return [p.strip() for p in re.findall(r'(?:"(?:[^"\\]|\\.)*"|[^;"])+', value)]
+
+
+def parse_auth_results(value: str) -> tuple[str, list[AuthResult]]:
+    """(authserv-id lower-cased, results) of one Authentication-Results header value."""
+    parts = _split_semicolons(_strip_comments(value))
+    if not parts or not parts[0]:
+        return "", []
+    authserv = parts[0].split()[0].lower()
+    results = []
+    for part in parts[1:]:
+        pairs = [(k.lower(), v.strip('"')) for k, v in _PAIR.findall(part)]
+        if not pairs:
+            continue  # "none": no method was evaluated
+        (method, result), props = pairs[0], dict(pairs[1:])
+        results.append(AuthResult(method.split("/")[0], result.lower(), props))
+    return authserv, results
+
+
+def _domain(value: str | None) -> str:
+    return (value or "").strip().strip("<>").rpartition("@")[2].rstrip(".").lower()
+
+
+def dmarc_verdict(msg: ParsedMessage, trusted_ids: tuple[str, ...]) -> Verdict:
     """DMARC result for the From domain, read only from headers our trusted server added.
 
-    A sender can write any Authentication-Results header it likes; only the ones whose
-    authserv-id (the first token) is ours count (RFC 8601 section 5).
+    A sender can write any Authentication-Results header it likes, and may even use our
+    authserv-id if our MTA fails to strip such headers (RFC 8601 section 5). So only
+    headers whose authserv-id is ours count, only results whose header.from is the From
+    domain count, and *every* such result must pass: a forged "pass" placed above or below
+    ours cannot outvote our "fail", and silence (no result at all) is not a pass.
     """
     trusted = {t.lower() for t in trusted_ids}
-    verdict: Literal["pass", "fail", "none"] = "none"
+    verdicts: list[str] = []
     for value in msg.header_all("Authentication-Results"):
-        authserv = value.split(";", 1)[0].strip().split()[0].lower() if value.strip() else ""
-        if authserv not in trusted:
+        authserv, results = parse_auth_results(value)
+        if authserv not in trusted or not msg.from_domain:
             continue
-        for method, result in _RESINFO.findall(value):
-            if method.lower() != "dmarc":
-                continue
-            hdr_from = _HEADER_FROM.search(value)
-            if hdr_from and hdr_from.group(1).lower().strip(">") != msg.from_domain:
-                continue
-            if result.lower() == "pass":
-                return "pass"
-            verdict = "fail"
-    return verdict
+        verdicts += [r.result for r in results
+                     if r.method == "dmarc" and _domain(r.props.get("header.from")) == msg.from_domain]
+    if verdicts and all(v == "pass" for v in verdicts):
+        return "pass"
+    return "fail" if "fail" in verdicts else "none"
 
 
 def screen(msg: ParsedMessage, trusted_ids: tuple[str, ...]) -> Screen:

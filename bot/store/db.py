@@ -7,6 +7,7 @@ and a poller can share it; PostgreSQL serves deployments with several instances.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,10 +49,17 @@ def alembic_config(url: str) -> AlembicConfig:
     return cfg
 
 
+_MIGRATING = threading.Lock()
+
+
 def init_db(engine: Engine) -> None:
-    """Create or migrate the schema to the newest revision (idempotent)."""
+    """Create or migrate the schema to the newest revision (idempotent).
+
+    Alembic keeps its running context in module globals, so two threads migrating at
+    once corrupt each other: migrations in one process are serialised.
+    """
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
+    with _MIGRATING, engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

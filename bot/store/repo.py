@@ -141,6 +141,17 @@ def org_by_thread(session: Session, thread_ids: Iterable[str]) -> int | None:
     return prog
 
 
+def handoff_user(session: Session, thread_ids: Iterable[str]) -> str | None:
+    """The user a staff reply is about, when it answers one of our access hand-offs."""
+    ids = list(thread_ids)
+    if not ids:
+        return None
+    key = session.exec(
+        select(OutboxRow.key).where(col(OutboxRow.message_id).in_(ids), OutboxRow.kind == "handoff")
+    ).first()
+    return key.rpartition(":handoff:")[2] if key else None
+
+
 def org_by_address(session: Session, address: str) -> int | None:
     if not address:
         return None

@@ -8,7 +8,7 @@ Business days come from ``BusinessCalendar``; nothing here reads a clock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, tzinfo
 from typing import Any
 
 from bot.calendar import BusinessCalendar
@@ -87,7 +87,7 @@ def _level(due: date, today: date, cal: BusinessCalendar) -> int:
 
 def due_escalations(
     orgs: list[OrgState], reviews: list[ReviewView], today: date, cal: BusinessCalendar, after: int,
-    review_after: int, created_on: dict[int, date | None],
+    review_after: int, tz: tzinfo,
 ) -> list[Escalation]:
     """Access not granted by its due date; setup confirmations and review items waiting too long."""
     out: list[Escalation] = []
@@ -104,7 +104,7 @@ def due_escalations(
         for program in org.programs:
             since = program.followup_at or program.requested_at
             if program.setup in ("requested", "in_setup", "awaiting_confirmation") and since:
-                waited = cal.business_days_between(_office_date(since, cal), today)
+                waited = cal.business_days_between(since.astimezone(tz).date(), today)
                 if waited >= after:
                     what = ("waits for the Program Manager's confirmation" if program.setup == "awaiting_confirmation"
                             else "waits for setup by the Implementation Team")
@@ -119,10 +119,6 @@ def due_escalations(
             out.append(Escalation(duty, 1, f"review:{item.id}", f"Review item #{item.id} waiting {waited} business days",
                                   f"{item.reason} (from {item.sender}: {item.subject})"))
     return out
-
-
-def _office_date(when: datetime | date, cal: BusinessCalendar) -> date:
-    return when.date() if isinstance(when, datetime) else when
 
 
 @dataclass

@@ -10,6 +10,7 @@ instance's attempt at the same message fail harmlessly instead of acting twice.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.documents.model import FormResult
-from bot.mail.kinds import MessageKind, classify_message, labelled_value
+from bot.mail.kinds import MessageKind, classify_message, labelled_value, own_text
 from bot.mail.message import ParsedMessage, parse_message
 from bot.mail.screen import Screen, screen
 from bot.mailboxes.base import RawMessage
@@ -127,7 +128,10 @@ def _decide_and_record(
     org_id, new_name = _identify(session, msg, forms)
     org = repo.load_org(session, org_id) if org_id else None
     staff = _staff_duty(app, msg.from_addr)
-    if kind.kind == "training_roster":
+    granted_user = repo.handoff_user(session, msg.thread_ids) if staff == "access" else None
+    if granted_user is not None:
+        decision = _grant_by_reply(session, granted_user, msg, now)
+    elif kind.kind == "training_roster":
         decision = apply_training_roster(session, msg, now, app.calendar, app.duty_address("access"))
     elif staff == "implementation" and org is not None and kind.kind != "account_support":
         decision = _followup(org, now)
@@ -149,6 +153,24 @@ def _decide_and_record(
         "; ".join(decision.received + decision.review) or kind.reason,
         tuple(f"{m.template} -> {', '.join(m.to)}" for m in decision.mails),
     )
+
+
+_GRANTED = re.compile(r"\b(granted|done|created|complete[d]?|active|set up|provided)\b", re.I)
+
+
+def _grant_by_reply(session: Session, email: str, msg: ParsedMessage, now: datetime) -> Decision:
+    """The access duty answered a hand-off: "granted" records the grant; anything else goes to review."""
+    org_id = repo.org_by_address(session, email)
+    org = repo.load_org(session, org_id) if org_id else None
+    decision = Decision(org=org)
+    user = org.user(email) if org else None
+    if user is None or not _GRANTED.search(own_text(msg.body_text)):
+        decision.review.append(f"reply to the access hand-off for {email} does not say access was granted")
+        return decision
+    user.access, user.granted_at = "granted", now
+    decision.received.append(f"HMIS access granted to {email}")
+    decision.events.append(("access_granted", {"user": email, "by": msg.from_addr}))
+    return decision
 
 
 def _followup(org: OrgState, now: datetime) -> Decision:

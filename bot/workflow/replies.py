@@ -102,9 +102,9 @@ def handoff_context(org: OrgState, user: UserState) -> dict[str, Any]:
         "org_name": org.name,
         "user_name": user.name or user.email,
         "user_email": user.email,
-        "roles": [r.value.replace("_", " ") for r in roles],
+        "roles": [r.label for r in roles],
         "hmis_role": hmis_role(roles).value,
-        "lacking": sorted(p.value for p in permissions_lacking(roles)),
+        "lacking": sorted(p.label for p in permissions_lacking(roles)),
         "due": user.access_due.isoformat() if user.access_due else "",
     }
 

@@ -15,6 +15,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,6 +36,7 @@ class Fault:
     path_part: str = ""
     method: str = ""
     times: int = 1
+    action: Callable[[], None] | None = None  # run just before answering (to stage a race)
 
     def matches(self, method: str, path: str) -> bool:
         return self.path_part in path and (not self.method or self.method == method)
@@ -83,6 +85,8 @@ class FakeHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         fault = self.server.faults.take(method, self.path)
+        if fault is not None and fault.action is not None:
+            fault.action()
         if fault is not None and fault.kind == "drop":
             # The request was read, but no answer ever comes: the client cannot know the outcome.
             self.close_connection = True

@@ -30,6 +30,7 @@ import base64
 import binascii
 import itertools
 import json
+import re
 import secrets
 import ssl
 import threading
@@ -39,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import Fault, FakeHandler, FakeHTTPServer, start_server, stop_server
+from . import FakeHandler, FakeHTTPServer, Fault, Faults, start_server, stop_server
 
 WELL_KNOWN = ("msgfolderroot", "inbox", "sentitems", "drafts", "deleteditems", "junkemail", "archive", "outbox")
 
@@ -94,7 +95,7 @@ class Round:
 class FakeGraph:
     """In-memory mailboxes behind a Graph-shaped HTTP API; use as a context manager."""
 
-    def __init__(self, *addresses: str, default_page_size: int = 10) -> None:
+    def __init__(self, *addresses: str, default_page_size: int = 10, page_cap: int = 1000) -> None:
         self._lock = threading.RLock()
         self._seq = itertools.count(1)
         self.seq = 0
@@ -107,6 +108,7 @@ class FakeGraph:
         self._rounds: dict[str, Round] = {}
         self._valid_delta_tokens: dict[str, tuple[str, int, list[str]]] = {}
         self.default_page_size = default_page_size
+        self.page_cap = page_cap  # Graph may return fewer items than Prefer asked for
         for address in addresses:
             self.add_mailbox(address)
         self.server: FakeHTTPServer = start_server(_GraphHandler, self)
@@ -122,7 +124,7 @@ class FakeGraph:
         stop_server(self.server)
 
     @property
-    def faults(self) -> Any:
+    def faults(self) -> Faults:
         return self.server.faults
 
     # -- state set-up and inspection ------------------------------------------------
@@ -175,9 +177,9 @@ class FakeGraph:
                               path_part=path_part))
 
     def expire_token_once(self, path_part: str = "") -> None:
-        self.faults.add(Fault("status", 401, {"WWW-Authenticate": 'Bearer realm=""', "Content-Type": "application/json"},
-                              _error_body("InvalidAuthenticationToken", "Lifetime validation failed, the token is expired."),
-                              path_part=path_part))
+        headers = {"WWW-Authenticate": 'Bearer realm=""', "Content-Type": "application/json"}
+        body = _error_body("InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+        self.faults.add(Fault("status", 401, headers, body, path_part=path_part))
 
     def fail_once(self, status: int, code: str, message: str, path_part: str = "", method: str = "") -> None:
         self.faults.add(Fault("status", status, {"Content-Type": "application/json"}, _error_body(code, message),
@@ -225,12 +227,12 @@ class FakeGraph:
             if rest:
                 token = secrets.token_urlsafe(16)
                 self._rounds[token] = Round(rnd.folder_id, rest, rnd.end_seq, rnd.select)
-                body["@odata.nextLink"] = f"{link_base}/users/{box.address}/mailFolders('{folder.id}')" \
+                body["@odata.nextLink"] = f"{link_base}/users/{box.address}/mailfolders('{folder.id}')" \
                                           f"/messages/delta?$skiptoken={token}"
             else:
                 token = secrets.token_urlsafe(16)
                 self._valid_delta_tokens[token] = (folder.id, rnd.end_seq, rnd.select)
-                body["@odata.deltaLink"] = f"{link_base}/users/{box.address}/mailFolders('{folder.id}')" \
+                body["@odata.deltaLink"] = f"{link_base}/users/{box.address}/mailfolders('{folder.id}')" \
                                            f"/messages/delta?$deltatoken={token}"
             self.delta_responses.append(body)
             return 200, body
@@ -314,7 +316,7 @@ class _GraphHandler(FakeHandler):
         graph: FakeGraph = self.server.owner
         split = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-        segments = [unquote(s) for s in split.path.split("/") if s]
+        segments = _segments(split.path)
         graph.requests.append({"method": method, "path": split.path, "segments": segments, "query": query,
                                "headers": dict(self.headers), "body": body})
         auth = self.headers.get("Authorization", "")
@@ -336,7 +338,7 @@ class _GraphHandler(FakeHandler):
         link_base = f"http://{self.headers.get('Host')}/v1.0"
         match rest:
             case ["mailFolders", ref, "messages", "delta"] if method == "GET":
-                folder = box.folder(_strip_parens(ref))
+                folder = box.folder(ref)
                 if folder is None:
                     self._json(404, _error("ErrorItemNotFound", "The specified object was not found in the store."))
                     return
@@ -358,7 +360,7 @@ class _GraphHandler(FakeHandler):
                 elif method == "POST":
                     self._json(*graph.create_folder(box, parent, json.loads(body or b"{}").get("displayName", "")))
                 else:
-                    self._list_children(box, parent, query, link_base)
+                    self._list_children(graph, box, parent, query, link_base)
             case ["sendMail"] if method == "POST":
                 status, answer = graph.send_mail(box, body, self.headers.get("Content-Type", ""))
                 if answer is None:
@@ -368,8 +370,9 @@ class _GraphHandler(FakeHandler):
             case _:
                 self._json(400, _error("BadRequest", f"Unsupported request {method} {'/'.join(rest)}"))
 
-    def _list_children(self, box: Mailbox, parent: Folder, query: dict[str, str], link_base: str) -> None:
-        top, skip = int(query.get("$top", "10")), int(query.get("$skip", "0"))
+    def _list_children(self, graph: FakeGraph, box: Mailbox, parent: Folder, query: dict[str, str],
+                       link_base: str) -> None:
+        top, skip = min(int(query.get("$top", "10")), graph.page_cap), int(query.get("$skip", "0"))
         folders = sorted(box.children(parent), key=lambda f: f.display_name)
         body: dict[str, Any] = {"value": [_folder_json(box, f) for f in folders[skip:skip + top]]}
         if skip + top < len(folders):
@@ -381,17 +384,28 @@ class _GraphHandler(FakeHandler):
         self.reply(status, json.dumps(body).encode(), {"Content-Type": "application/json", **(headers or {})})
 
 
-def _strip_parens(ref: str) -> str:
-    """mailFolders('id') -> id: the form Graph itself writes into its nextLink/deltaLink URLs."""
-    return ref[2:-2] if ref.startswith("('") and ref.endswith("')") else ref
+_KEY_SEGMENT = re.compile(r"^(\w+)\('(.*)'\)$")
+_NAMES = {n.lower(): n for n in ("users", "mailFolders", "messages", "childFolders", "sendMail", "delta", "move")}
+
+
+def _segments(path: str) -> list[str]:
+    """Path segments, unquoted; ``mailfolders('id')`` (how Graph writes its own links) becomes
+    ``mailFolders``, ``id``, and navigation names are matched case-insensitively, as Graph does."""
+    out: list[str] = []
+    for raw in (s for s in path.split("/") if s):
+        seg = unquote(raw)
+        key = _KEY_SEGMENT.match(seg)
+        parts = [key.group(1), key.group(2)] if key else [seg]
+        out.extend(_NAMES.get(p.lower(), p) if i == 0 else p for i, p in enumerate(parts))
+    return out
 
 
 def _page_size(headers: Any, graph: FakeGraph) -> int:
     for part in (headers.get("Prefer") or "").split(","):
         name, _, value = part.strip().partition("=")
         if name == "odata.maxpagesize" and value.isdigit():
-            return int(value)
-    return graph.default_page_size
+            return min(int(value), graph.page_cap)
+    return min(graph.default_page_size, graph.page_cap)
 
 
 # -- fake Microsoft Entra ID (Azure AD) ------------------------------------------------

@@ -1,0 +1,163 @@
+"""`hmisbot run`: APScheduler wiring for pollers, reminders, escalations and digests.
+
+Jobs have fixed ids (``poll:<mailbox>``, ``reminders``, ``escalations``, ``digests``),
+live in a persistent job store in the tracking database, coalesce misfires and never
+run two instances at once. Job functions are importable top-level functions taking
+only strings, so the store can persist them. Mailboxes whose server has IDLE get a
+watcher thread that wakes their poll job at once when mail arrives; the interval
+job remains as the safety net. Periods are in the outbox keys, so a restart never
+sends a reminder, escalation or digest twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.config import Config, Schedule, load_config
+from bot.mailboxes.backoff import Backoff
+from bot.mailboxes.base import MailboxError
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+# One writer at a time inside a process: SQLite allows one, and an IMAP connection
+# must not be shared between threads.
+_WORK = threading.Lock()
+_APPS: dict[tuple[str, str | None], App] = {}
+
+
+def _app(config_path: str, now_iso: str | None) -> App:
+    from bot.app import App
+    from bot.clock import parse_now
+    from bot.store.db import init_db
+
+    key = (config_path, now_iso)
+    if key not in _APPS:
+        config = load_config(config_path)
+        now = parse_now(now_iso, ZoneInfo(config.timezone)) if now_iso else None
+        bot = App.build(config, now)
+        init_db(bot.engine)
+        _APPS[key] = bot
+    return _APPS[key]
+
+
+def job_poll(config_path: str, now_iso: str | None, mailbox: str) -> None:
+    from bot.service import flush_outbox
+    from bot.workflow.health import record_failure
+    from bot.workflow.poll import poll_mailbox
+
+    bot = _app(config_path, now_iso)
+    with _WORK:
+        try:
+            poll_mailbox(bot, mailbox)
+        except (MailboxError, OSError) as exc:
+            record_failure(bot, mailbox, f"{type(exc).__name__}: {exc}")
+            bot.forget_mailbox(mailbox)  # reconnect next time
+        flush_outbox(bot)
+
+
+def _job(name: str, config_path: str, now_iso: str | None) -> None:
+    from bot import jobs
+    from bot.service import flush_outbox
+
+    bot = _app(config_path, now_iso)
+    with _WORK:
+        getattr(jobs, name)(bot)
+        flush_outbox(bot)
+
+
+def job_reminders(config_path: str, now_iso: str | None) -> None:
+    _job("reminders", config_path, now_iso)
+
+
+def job_escalations(config_path: str, now_iso: str | None) -> None:
+    _job("escalations", config_path, now_iso)
+
+
+def job_digests(config_path: str, now_iso: str | None) -> None:
+    _job("digests", config_path, now_iso)
+
+
+def cron(spec: str, tz: str) -> CronTrigger:
+    days, at = Schedule.at(spec)
+    return CronTrigger(day_of_week="mon-fri" if days == "weekdays" else "*", hour=at.hour, minute=at.minute,
+                       timezone=ZoneInfo(tz))
+
+
+def build_scheduler(config: Config, config_path: str, now_iso: str | None, url: str) -> BackgroundScheduler:
+    sched = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=url, tablename="apscheduler_jobs")},
+        executors={"default": ThreadPoolExecutor(4)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        timezone=ZoneInfo(config.timezone),
+    )
+    args: list[Any] = [config_path, now_iso]
+    for name, box in config.mailboxes.items():
+        sched.add_job(job_poll, "interval", seconds=box.poll_every, args=[*args, name], id=f"poll:{name}",
+                      replace_existing=True, next_run_time=datetime.now(ZoneInfo(config.timezone)))
+    sched.add_job(job_reminders, cron(config.schedule.reminders, config.timezone), args=args, id="reminders",
+                  replace_existing=True)
+    sched.add_job(job_escalations, "cron", day_of_week="mon-fri", hour="8-17", minute=5, args=args,
+                  id="escalations", replace_existing=True, timezone=ZoneInfo(config.timezone))
+    sched.add_job(job_digests, cron(config.schedule.digest, config.timezone), args=args, id="digests",
+                  replace_existing=True)
+    return sched
+
+
+def _watch(sched: BackgroundScheduler, bot: App, name: str, stop: threading.Event) -> None:
+    """Wait in IDLE on a connection of its own; wake the poll job when the server says so."""
+    from bot.app import build_mailbox
+
+    box = build_mailbox(name, bot.config.mailboxes[name], bot.config)
+    backoff = Backoff(initial=1.0, maximum=60.0)
+    away = False  # the connection broke: mail may have arrived unannounced meanwhile
+
+    def wake() -> None:
+        sched.modify_job(f"poll:{name}", next_run_time=datetime.now(bot.clock.tz))
+
+    while not stop.is_set():
+        try:
+            if away:
+                box.list_pending()  # reconnects, or raises while the server is still away
+                away = False
+                backoff.reset()
+                log.info("IDLE on %s: reconnected; polling for mail that arrived meanwhile", name)
+                wake()
+            if box.wait(timeout=min(bot.config.mailboxes[name].poll_every, 25 * 60)):
+                wake()
+        except (MailboxError, OSError) as exc:
+            away = True
+            delay = backoff.next_delay()
+            log.warning("IDLE on %s failed (%s); retrying in %.0f s, the interval poll continues", name, exc, delay)
+            stop.wait(delay)
+    box.close()
+
+
+def serve(bot: App, config_path: str, now_iso: str | None) -> int:
+    """Run until SIGTERM or SIGINT; then finish the running job and stop cleanly."""
+    _APPS[(config_path, now_iso)] = bot  # the jobs share the CLI's app (engine, adapters)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    sched = build_scheduler(bot.config, config_path, now_iso, bot.config.database_url)
+    sched.start()
+    watchers = [threading.Thread(target=_watch, args=(sched, bot, name, stop), daemon=True, name=f"idle:{name}")
+                for name, box in bot.config.mailboxes.items() if box.backend == "imap"]
+    for w in watchers:
+        w.start()
+    log.info("hmisbot running: %s", ", ".join(j.id for j in sched.get_jobs()))
+    stop.wait()
+    log.info("stopping: waiting for running jobs")
+    sched.shutdown(wait=True)
+    return 0
