@@ -6,6 +6,7 @@ and every other module receives what it needs from here.
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -79,10 +80,9 @@ class App:
         """Drop a broken connection; the next use builds a new one."""
         box = self._mailboxes.pop(name, None)
         if box is not None:
-            try:
+            # Closing a dead connection may fail too; it is gone either way.
+            with contextlib.suppress(Exception):
                 box.close()
-            except Exception:  # closing a dead connection may fail too; it is gone either way
-                pass
 
     def sender(self) -> Sender:
         if self._sender is None:

@@ -89,7 +89,9 @@ def init() -> None:
 def poll(
     mailbox: Annotated[str | None, typer.Option("--mailbox", help="only this mailbox (its config name)")] = None,
     once: Annotated[bool, typer.Option("--once", help="return when every mailbox is drained")] = False,
-    backfill: Annotated[bool, typer.Option("--backfill", help="also answer mail that waited before first contact")] = False,
+    backfill: Annotated[
+        bool, typer.Option("--backfill", help="also answer mail that waited before first contact")
+    ] = False,
 ) -> None:
     """Fetch new mail, process it, and send what the outbox holds."""
     from bot.service import poll_all, print_poll

@@ -178,6 +178,8 @@ class Limits(_Strict):
     max_attachment_mb: float = Field(default=25.0, gt=0)
     max_attempts: int = Field(default=3, ge=1)
     reply_window_minutes: int = Field(default=60, ge=0)
+    replies_per_window: int = Field(default=5, ge=1)  # automatic replies to one sender per window
+    send_lease_seconds: int = Field(default=120, ge=1)  # a crashed sender's claim expires after this
 
 
 class Config(_Strict):

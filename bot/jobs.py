@@ -17,12 +17,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.app import App
+from bot.outbox.chart import funnel_png
 from bot.outbox.outbox import enqueue
 from bot.outbox.render import Rendered, render
 from bot.status import load_all
 from bot.store.db import transaction
 from bot.store.models import HmisUser, MailboxState, Organization, OutboxRow, ReviewItem, SeenMessage
-from bot.outbox.chart import funnel_png
 from bot.workflow.duties import (
     DUTY_OF_MAILBOX,
     DigestData,

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # must not be shared between threads.
 _WORK = threading.Lock()
 _APPS: dict[tuple[str, str | None], App] = {}
+_WAKE: dict[str, threading.Event] = {}
 
 
 def _app(config_path: str, now_iso: str | None) -> App:
@@ -52,19 +53,31 @@ def _app(config_path: str, now_iso: str | None) -> App:
     return _APPS[key]
 
 
+def _woken(mailbox: str) -> threading.Event:
+    """Set by the mailbox's IDLE watcher when it wakes the poll job."""
+    return _WAKE.setdefault(mailbox, threading.Event())
+
+
 def job_poll(config_path: str, now_iso: str | None, mailbox: str) -> None:
     from bot.service import flush_outbox
     from bot.workflow.health import record_failure
     from bot.workflow.poll import poll_mailbox
 
     bot = _app(config_path, now_iso)
+    woken = _woken(mailbox)
     with _WORK:
-        try:
-            poll_mailbox(bot, mailbox)
-        except (MailboxError, OSError) as exc:
-            record_failure(bot, mailbox, f"{type(exc).__name__}: {exc}")
-            bot.forget_mailbox(mailbox)  # reconnect next time
-        flush_outbox(bot)
+        while True:
+            woken.clear()
+            try:
+                poll_mailbox(bot, mailbox)
+            except (MailboxError, OSError) as exc:
+                record_failure(bot, mailbox, f"{type(exc).__name__}: {exc}")
+                bot.forget_mailbox(mailbox)  # reconnect next time
+            flush_outbox(bot)
+            # A wake while this run was under way (or waiting for _WORK) would be
+            # dropped by APScheduler (max_instances=1): poll again now instead.
+            if not woken.is_set():
+                return
 
 
 def _job(name: str, config_path: str, now_iso: str | None) -> None:
@@ -124,6 +137,7 @@ def _watch(sched: BackgroundScheduler, bot: App, name: str, stop: threading.Even
     away = False  # the connection broke: mail may have arrived unannounced meanwhile
 
     def wake() -> None:
+        _woken(name).set()
         sched.modify_job(f"poll:{name}", next_run_time=datetime.now(bot.clock.tz))
 
     while not stop.is_set():

@@ -5,6 +5,7 @@ Each function is one use case over an ``App``; the CLI only parses and prints.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import typer
@@ -12,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot.app import App
 from bot.mailboxes.base import MailboxError
-from bot.outbox.outbox import flush, recover_interrupted
+from bot.outbox.outbox import FlushPolicy, flush, recover_interrupted
 from bot.store import repo
 from bot.store.db import transaction
 from bot.store.models import HmisUser, Organization, ReviewItem
@@ -26,7 +27,6 @@ def poll_all(bot: App, names: list[str], *, backfill: bool = False) -> tuple[lis
     A mailbox that cannot be reached is recorded (``record_failure``: staff hear of a
     stall once) and reported as failed; the other mailboxes are still polled.
     """
-    recover_interrupted(bot.engine)
     reports = []
     for name in names:
         try:
@@ -40,7 +40,10 @@ def poll_all(bot: App, names: list[str], *, backfill: bool = False) -> tuple[lis
 
 
 def flush_outbox(bot: App) -> dict[str, int]:
-    return flush(bot.engine, bot.sender(), bot.config.send.from_, bot.clock.utcnow())
+    recover_interrupted(bot.engine)
+    policy = FlushPolicy(hourly_cap=bot.config.send.hourly_cap,
+                         lease=timedelta(seconds=bot.config.limits.send_lease_seconds))
+    return flush(bot.engine, bot.sender(), bot.config.send.from_, bot.clock.utcnow(), policy)
 
 
 def print_poll(reports: list[PollReport], sent: dict[str, int]) -> None:

@@ -67,9 +67,14 @@ def _rows_dilate(mask: NDArray[np.bool_], n: int) -> NDArray[np.bool_]:
     return out
 
 
-def measure(gray: NDArray[np.uint8], box: Box) -> Ink:
-    """Ink in `box` (normalised) of a grey page image."""
-    a = _crop(gray, box)
+def measure(gray: NDArray[np.uint8], box: Box, printed: Sequence[Word] = ()) -> Ink:
+    """Ink in `box` (normalised) of a grey page image, ignoring the `printed` words."""
+    a = _crop(gray, box).copy()
+    h, w = gray.shape
+    for wd in printed:  # white out printed text that reaches into the area
+        x0, x1 = int((wd.x0 - box.x0) * w) - 1, int((wd.x1 - box.x0) * w) + 2
+        y0, y1 = int((wd.y0 - box.y0) * h) - 1, int((wd.y1 - box.y0) * h) + 2
+        a[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = 255
     if a.shape[0] < 3 or a.shape[1] < 3:
         return Ink(0.0, 0.0)
     paper = float(np.percentile(a, 90))  # the area's own paper tone copes with shading
@@ -86,6 +91,26 @@ def measure(gray: NDArray[np.uint8], box: Box) -> Ink:
     return Ink(float(dark.mean()), float(dark.any(axis=0).sum()) / gray.shape[1])
 
 
+def _printed_above(label: Label, words: Sequence[Word]) -> list[Word]:
+    """Printed words above a signature line (a block heading) that reach into its area.
+    OCR confidence is no guide (headings near ink score 0), word shape is: ink read
+    as text gives short junk, printed headings give long, mostly alphabetic words."""
+    area = signature_area(label)
+    h = label.box.y1 - label.box.y0
+
+    def wordlike(t: str) -> bool:
+        letters = sum(c.isalpha() for c in t)
+        return letters >= 3 and letters >= 0.75 * len(t)
+    return [w for w in words if wordlike(w.text) and w.cy < label.box.y0 - 0.5 * h
+            and w.y1 > area.y0 and w.x1 > area.x0 and w.x0 < area.x1]
+
+
+def _ink_at(label: Label, words: Sequence[Word], gray: NDArray[np.uint8]) -> Ink:
+    if label.key in SIGNATURE_LABELS:
+        return measure(gray, signature_area(label), _printed_above(label, words))
+    return measure(gray, label.area)
+
+
 def _signature_label(kind: str, labels: Sequence[Label], coc: Box | None) -> Label | None:
     mine = [lb for lb in labels if lb.key in SIGNATURE_LABELS and not (coc and coc.contains_box(lb.box))]
     mine.sort(key=lambda lb: (lb.key != "user signature", lb.box.y0))
@@ -97,15 +122,13 @@ def run_checks(kind: str, words: Sequence[Word], gray: NDArray[np.uint8]) -> dic
     labels = find_labels(words)
     coc = coc_block(words) if kind == ORGANIZATION_AGREEMENT else None
     sig = _signature_label(kind, labels, coc)
-    signed = sig is not None and measure(gray, signature_area(sig)).present
+    signed = sig is not None and _ink_at(sig, words, gray).present
     own = [lb for lb in labels if lb.key in FILL_LABELS and not (coc and coc.contains_box(lb.box))]
-    filled = signed or any(measure(gray, lb.area).present for lb in own)
+    filled = signed or any(_ink_at(lb, words, gray).present for lb in own)
     out = {"signed": signed, "filled": filled}
     if coc is not None:
         inside = [lb for lb in labels if coc.contains_box(lb.box)]
-        out["coc_section_blank"] = not any(
-            measure(gray, signature_area(lb) if lb.key in SIGNATURE_LABELS else lb.area).present
-            for lb in inside)
+        out["coc_section_blank"] = not any(_ink_at(lb, words, gray).present for lb in inside)
     return out
 
 

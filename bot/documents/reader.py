@@ -46,7 +46,7 @@ def _vote(src: Source, page: Page) -> PageVote:
 
 
 def _text_source(pages: list[Page]) -> str:
-    if any(p.source == OCR and p.text.strip() or p.band_text.strip() and p.source == OCR for p in pages):
+    if any((p.source == OCR and p.text.strip()) or (p.band_text.strip() and p.source == OCR) for p in pages):
         return OCR
     if any(p.source == TEXT_LAYER for p in pages):
         return TEXT_LAYER
@@ -80,7 +80,7 @@ def read_document(data: bytes, source: str, *, max_pages: int = DEFAULT_MAX_PAGE
     """Every form in the file (PDF, JPEG, PNG, TIFF, HEIC), in page order. Never raises."""
     try:
         src = open_source(data, max_pages)
-    except Exception as exc:  # noqa: BLE001 - any failure is a fact about the file
+    except Exception as exc:
         return [failed(source, describe(exc))]
     try:
         count = min(src.page_count, max_pages)
@@ -92,11 +92,11 @@ def read_document(data: bytes, source: str, *, max_pages: int = DEFAULT_MAX_PAGE
         if src.page_count > max_pages:
             log.warning("%s: read the first %d of %d pages", source, max_pages, src.page_count)
         return results
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.info("%s: unreadable: %s", source, exc)
         return [failed(source, describe(exc))]
     finally:
         try:
             src.close()
-        except Exception:  # noqa: BLE001 - closing a broken file must not hide the result
+        except Exception:
             log.debug("close failed for %s", source, exc_info=True)

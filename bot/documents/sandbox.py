@@ -56,7 +56,7 @@ def _serve(conn: Connection, mem_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
         try:
             reply: tuple[str, Any] = ("ok", read_document(data, source, max_pages=max_pages))
-        except BaseException as exc:  # noqa: BLE001 - MemoryError and friends become a result
+        except BaseException as exc:
             reply = ("error", describe(exc))
         conn.send(reply)
 
@@ -170,10 +170,10 @@ def shutdown() -> None:
         p.close()
 
 
-def read_document_safely(data: bytes, source: str, limits: Limits = Limits()) -> list[FormResult]:  # noqa: B008
+def read_document_safely(data: bytes, source: str, limits: Limits = Limits()) -> list[FormResult]:
     """`read_document` in a sandboxed worker; never raises, never hangs past `limits.wall_s`."""
     try:
         return pool(limits.mem_mb).read(data, source, limits)
-    except Exception as exc:  # noqa: BLE001 - e.g. the pool could not start a process
+    except Exception as exc:
         log.exception("sandbox failure for %s", source)
         return [failed(source, f"sandbox failure: {exc}")]

@@ -130,11 +130,11 @@ def _heuristic(msg: Message) -> list[FailedRecipient]:
         temporary, permanent = all_failures(msg)
     except Exception:  # a detector that trips on odd mail must not stop the bounce from being seen
         return []
-    out = [FailedRecipient(a.decode("ascii", "replace").lower(), True, action="failed") for a in sorted(permanent)]
-    known = {r.address for r in out}
-    out += [FailedRecipient(a.decode("ascii", "replace").lower(), False, action="delayed")
-            for a in sorted(temporary) if a.decode("ascii", "replace").lower() not in known]
-    return out
+    perm = sorted({a.decode("ascii", "replace").lower() for a in permanent})
+    temp = sorted({a.decode("ascii", "replace").lower() for a in temporary} - set(perm))
+    out = [FailedRecipient(a, True, action="failed") for a in perm]
+    out += [FailedRecipient(a, False, action="delayed") for a in temp]
+    return [r for r in out if "@" in r.address]  # an X.400 or local name is not an address we sent to
 
 
 def parse_bounce(data: bytes) -> Bounce | None:

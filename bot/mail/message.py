@@ -231,14 +231,27 @@ def _recover(text: str, found: _Found, depth: int, in_report: bool, why: str) ->
     return True
 
 
+def _inner_message(part: Message) -> Message | None:
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload and isinstance(payload[0], Message) else None
+    cte = _raw_header(part, "Content-Transfer-Encoding").lower()
+    if inner is None or cte not in ("base64", "quoted-printable") or inner.is_multipart():
+        return inner
+    # RFC 2046 forbids encoding a message/rfc822 part, but some clients do: decode it, then parse it.
+    holder = Message()
+    holder["Content-Transfer-Encoding"] = cte
+    holder.set_payload(str(inner.get_payload()))
+    return BytesParser(policy=policy.default).parsebytes(_part_bytes(holder))
+
+
 def _forward(part: Message, found: _Found, depth: int) -> None:
     """A message/rfc822 part: its files are ours to read; its text goes below a forward marker."""
-    inner = part.get_payload()
-    if not isinstance(inner, list) or not inner or not isinstance(inner[0], Message):
+    inner = _inner_message(part)
+    if inner is None:
         return
     sink: list[str] = []
-    _visit(inner[0], found, depth + 1, False, sink)
-    head = "\n".join(f"{h}: {_raw_header(inner[0], h)}" for h in ("From", "Subject"))
+    _visit(inner, found, depth + 1, False, sink)
+    head = "\n".join(f"{h}: {_raw_header(inner, h)}" for h in ("From", "Subject"))
     found.forwarded.append(f"{FORWARD_MARK}\n{head}\n\n" + "\n".join(sink))
 
 

@@ -26,10 +26,10 @@ Verdict = Literal["pass", "fail", "none"]
 
 _SYSTEM_LOCALPARTS = re.compile(
     r"^(mailer-?daemon|mail-?daemon|postmaster|no-?reply|do-?not-?reply|do_not_reply|donotreply|"
-    r"bounces?|listserv|majordomo)([+\-_.].*)?$",
+    r"bounces?|listserv|majordomo)([+-].*)?$",  # "bounces+123", "noreply-billing"; not "postmaster.jones"
     re.I,
 )
-_BOUNCE_SENDER = re.compile(r"^(mailer-?daemon|mail-?daemon|postmaster)\b", re.I)
+_BOUNCE_SENDER = re.compile(r"^(mailer-?daemon|mail-?daemon|postmaster)(@|$)", re.I)
 # Subjects only as a last resort, anchored at the start and in the exact words MTAs and
 # mail clients use: "Re: undeliverable mail?" or "Delivery of the forms" are people.
 _BOUNCE_SUBJECT = re.compile(

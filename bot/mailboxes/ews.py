@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 AuthType = Literal["NTLM", "basic"]
 # Exchange 2016 CU (15.1): the oldest build still supported on premises that we target.
 DEFAULT_BUILD = (15, 1, 2, 3)
+DEFAULT_TIMEOUT = 60.0
 # What exchangelib can throw at us for a failed call: EWS/SOAP errors (EWSError, which
 # includes TransportError and its wrapping of connection errors) and raw requests errors.
 EWS_ERRORS = (EWSError, requests.RequestException, OSError)
@@ -83,8 +84,12 @@ def redact_exchangelib_logs() -> None:
 
 
 def make_account(address: str, service_endpoint: str, username: str, password: str, auth_type: AuthType,
-                 build: tuple[int, int, int, int] = DEFAULT_BUILD) -> Account:
-    """An exchangelib Account that makes no request until it is used (no autodiscover, no probes)."""
+                 build: tuple[int, int, int, int] = DEFAULT_BUILD, timeout: float = DEFAULT_TIMEOUT) -> Account:
+    """An exchangelib Account that makes no request until it is used (no autodiscover, no probes).
+
+    `timeout` is per HTTP request; exchangelib shares one protocol object (and its
+    connections) between every Account on the same endpoint with the same credentials.
+    """
     if auth_type.lower() not in _AUTH:
         raise ValueError(f"auth_type must be NTLM or basic, not {auth_type!r}")
     redact_exchangelib_logs()
@@ -95,7 +100,9 @@ def make_account(address: str, service_endpoint: str, username: str, password: s
         version=Version(build=Build(*build)),
         retry_policy=FailFast(),
     )
-    return Account(primary_smtp_address=address, config=config, autodiscover=False, access_type=DELEGATE)
+    account = Account(primary_smtp_address=address, config=config, autodiscover=False, access_type=DELEGATE)
+    account.protocol.TIMEOUT = timeout  # exchangelib's default is 120 s per request
+    return account
 
 
 class EwsMailbox:
@@ -115,12 +122,13 @@ class EwsMailbox:
         *,
         build: tuple[int, int, int, int] = DEFAULT_BUILD,
         page_size: int = 100,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.name, self.address = name, address
         self.service_endpoint = service_endpoint
         self.folder, self.processed_folder, self.review_folder = folder, processed_folder, review_folder
         self.page_size = page_size
-        self._account = make_account(address, service_endpoint, username, password, auth_type, build)
+        self._account = make_account(address, service_endpoint, username, password, auth_type, build, timeout)
         self._watched: Folder | None = None
         self._top: Folder | None = None
         self._children: dict[str, Folder] = {}  # display name (lower case) -> folder under msgfolderroot
@@ -134,8 +142,9 @@ class EwsMailbox:
     def list_pending(self) -> Listing:
         """Item ids in the watched folder, oldest first (DateTimeReceived)."""
         try:
-            items = list(self._watched_folder().all().only("datetime_received")
-                         .order_by("datetime_received"))
+            query = self._watched_folder().all().only("datetime_received").order_by("datetime_received")
+            query.page_size = self.page_size  # FindItem pages of this many (IndexedPageItemView)
+            items = list(query)
         except EWS_ERRORS as e:
             raise MailboxError(f"{self.name}: FindItem on {self.folder} failed: {_describe(e)}") from e
         keys: list[str] = []

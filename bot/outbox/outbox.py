@@ -11,10 +11,12 @@ resent blindly, shown to staff).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jinja2 import Environment
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -54,6 +56,7 @@ def enqueue(
         key=key,
         kind=kind,
         to_addrs=to,
+        to_key=(to[0] if to else "").lower(),
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
@@ -71,61 +74,107 @@ def enqueue(
 
 def pending(session: Session, now: datetime, limit: int = 200) -> list[OutboxRow]:
     rows = session.exec(
-        select(OutboxRow).where(OutboxRow.status == "pending").order_by(col(OutboxRow.id)).limit(limit)
+        select(OutboxRow).where(col(OutboxRow.status) == "pending").order_by(col(OutboxRow.id)).limit(limit)
     ).all()
     return [r for r in rows if r.next_attempt_at is None or r.next_attempt_at <= now]
 
 
 def _record(engine: Engine, row_id: int, **changes: Any) -> None:
     with transaction(engine) as session:
-        row = session.get(OutboxRow, row_id)
-        assert row is not None
-        for key, value in changes.items():
-            setattr(row, key, value)
+        session.execute(update(OutboxRow).where(col(OutboxRow.id) == row_id).values(**changes))
 
 
-def flush(engine: Engine, sender: Sender, from_addr: str, now: datetime) -> dict[str, int]:
+def _claim(engine: Engine, row: OutboxRow, lease: timedelta) -> bool:
+    """Take the row for this instance: only one of several instances wins (conditional UPDATE)."""
+    with transaction(engine) as session:
+        result = session.execute(
+            update(OutboxRow)
+            .where(col(OutboxRow.id) == row.id, col(OutboxRow.status) == "pending")
+            .values(status="sending", attempts=OutboxRow.attempts + 1, lease_until=datetime.now(UTC) + lease)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+@dataclass
+class FlushPolicy:
+    hourly_cap: int = 500
+    lease: timedelta = timedelta(minutes=2)
+    breaker_after: int = 3  # consecutive failures that stop the batch: the server is unwell
+
+
+def sent_last_hour(engine: Engine, now: datetime) -> int:
+    with Session(engine) as session:
+        return len(session.exec(select(OutboxRow.id).where(
+            OutboxRow.status == "sent", col(OutboxRow.sent_at) > now - timedelta(hours=1))).all())
+
+
+def flush(engine: Engine, sender: Sender, from_addr: str, now: datetime,
+          policy: FlushPolicy | None = None) -> dict[str, int]:
     """Send what is due; return counts by result. One connection for the whole batch."""
-    counts = {"sent": 0, "retry": 0, "failed": 0, "unknown": 0}
+    policy = policy or FlushPolicy()
+    counts = {"sent": 0, "retry": 0, "failed": 0, "unknown": 0, "held": 0}
     with Session(engine) as session:
         rows = pending(session, now)
+    budget = policy.hourly_cap - sent_last_hour(engine, now)
+    failures_in_a_row = 0
     for row in rows:
-        assert row.id is not None
-        msg = compose(
-            sender=from_addr, to=row.to_addrs, subject=row.subject, text=row.text, html=row.html,
-            message_id=row.message_id, kind=row.kind, date=now, in_reply_to=row.in_reply_to,
-            references=row.references, inline_png=row.inline_png,
-        )
-        # Count the attempt before sending: if we die mid-send, the row is not blindly resent.
-        _record(engine, row.id, attempts=row.attempts + 1, status="sending")
-        try:
-            sender.send(msg)
-        except TransientSendError as exc:
-            attempts = row.attempts + 1
-            status = "failed" if attempts >= MAX_TRANSIENT_ATTEMPTS else "pending"
-            _record(engine, row.id, status=status, error=str(exc)[:500],
-                    next_attempt_at=now + RETRY_BASE * (2 ** min(attempts, 8)))
-            counts["retry" if status == "pending" else "failed"] += 1
-            log.warning("outbox %s: transient failure, retry later: %s", row.key, exc)
-        except PermanentSendError as exc:
-            _record(engine, row.id, status="failed", error=str(exc)[:500])
-            counts["failed"] += 1
-            log.error("outbox %s: refused for good: %s", row.key, exc)
-        except UnknownOutcomeError as exc:
-            _record(engine, row.id, status="unknown", error=str(exc)[:500])
-            counts["unknown"] += 1
-            log.error("outbox %s: outcome unknown, not resent: %s", row.key, exc)
-        else:
-            _record(engine, row.id, status="sent", sent_at=now, error=None)
-            counts["sent"] += 1
-            log.info("outbox %s: sent %s to %s", row.key, row.message_id, ", ".join(row.to_addrs))
+        if budget <= 0 or failures_in_a_row >= policy.breaker_after:
+            counts["held"] += 1  # stays pending: the cap or the breaker holds it for the next flush
+            continue
+        if not _claim(engine, row, policy.lease):
+            continue  # another instance is sending it
+        result = _send_one(engine, sender, from_addr, now, row)
+        counts[result] += 1
+        failures_in_a_row = 0 if result == "sent" else failures_in_a_row + 1
+        budget -= result == "sent"
+    if counts["held"]:
+        log.error("outbox: %d mail(s) held (hourly cap %d or %d failures in a row)", counts["held"],
+                  policy.hourly_cap, policy.breaker_after)
     return counts
 
 
-def recover_interrupted(engine: Engine) -> int:
-    """Rows left 'sending' by a crash: their outcome is unknown; staff decide (never resend blindly)."""
+def _send_one(engine: Engine, sender: Sender, from_addr: str, now: datetime, row: OutboxRow) -> str:
+    assert row.id is not None
+    row_id = row.id
+    msg = compose(
+        sender=from_addr, to=row.to_addrs, subject=row.subject, text=row.text, html=row.html,
+        message_id=row.message_id, kind=row.kind, date=now, in_reply_to=row.in_reply_to,
+        references=row.references, inline_png=row.inline_png,
+    )
+    try:
+        sender.send(msg, before_commit=lambda: _record(engine, row_id, status="committing"))
+    except TransientSendError as exc:
+        attempts = row.attempts + 1
+        status = "failed" if attempts >= MAX_TRANSIENT_ATTEMPTS else "pending"
+        _record(engine, row_id, status=status, error=str(exc)[:500], lease_until=None,
+                next_attempt_at=now + RETRY_BASE * (2 ** min(attempts, 8)))
+        log.warning("outbox %s: transient failure (attempt %d): %s", row.key, attempts, exc)
+        return "retry" if status == "pending" else "failed"
+    except PermanentSendError as exc:
+        _record(engine, row_id, status="failed", error=str(exc)[:500], lease_until=None)
+        log.error("outbox %s: refused for good: %s", row.key, exc)
+        return "failed"
+    except UnknownOutcomeError as exc:
+        _record(engine, row_id, status="unknown", error=str(exc)[:500], lease_until=None)
+        log.error("outbox %s: outcome unknown, not resent: %s", row.key, exc)
+        return "unknown"
+    _record(engine, row_id, status="sent", sent_at=now, error=None, lease_until=None)
+    log.info("outbox %s: sent %s to %s", row.key, row.message_id, ", ".join(row.to_addrs))
+    return "sent"
+
+
+def recover_interrupted(engine: Engine) -> dict[str, int]:
+    """Rows whose sender died (lease expired): resend if it died before the commit point.
+
+    'sending' means the server never got the final dot, so the message was discarded
+    and a resend is safe; 'committing' means it may have been delivered: the outcome
+    is unknown and staff decide (shown in the digest), never a blind second send.
+    """
+    now = datetime.now(UTC)
     with transaction(engine) as session:
-        rows = session.exec(select(OutboxRow).where(OutboxRow.status == "sending")).all()
-        for row in rows:
-            row.status, row.error = "unknown", "interrupted while sending"
-        return len(rows)
+        expired = col(OutboxRow.lease_until) < now
+        resent = session.execute(update(OutboxRow).where(col(OutboxRow.status) == "sending", expired)
+                                 .values(status="pending", lease_until=None))
+        unknown = session.execute(update(OutboxRow).where(col(OutboxRow.status) == "committing", expired)
+                                  .values(status="unknown", lease_until=None, error="interrupted after DATA"))
+        return {"resent": resent.rowcount, "unknown": unknown.rowcount}  # type: ignore[attr-defined]

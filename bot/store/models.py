@@ -145,15 +145,19 @@ class OutboxRow(SQLModel, table=True):
     key: str = Field(unique=True)  # idempotency key: same decision, same key
     kind: str  # receipt|wrong_inbox|not_ready|unreadable|reminder|escalation|handoff|digest|...
     to_addrs: list[str] = _json([])
+    to_key: str = Field(default="", index=True)  # first recipient, lower-cased: for per-sender limits
     subject: str
     text: str = Field(sa_column=Column(Text, nullable=False))
     html: str = Field(sa_column=Column(Text, nullable=False))
     in_reply_to: str | None = None
     references: str | None = None
     message_id: str
-    status: str = "pending"  # pending|sent|failed|unknown|suppressed
+    # pending -> sending (claimed, lease) -> committing (SMTP final dot about to go) -> sent,
+    # or back to pending (transient), failed (permanent), unknown (lost after the commit point)
+    status: str = Field(default="pending", index=True)
     attempts: int = 0
     next_attempt_at: datetime | None = None
+    lease_until: datetime | None = None  # real time: a claim by an instance that may have died
     error: str | None = None
     seen_id: int | None = None
     org_id: int | None = None

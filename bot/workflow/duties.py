@@ -116,8 +116,9 @@ def due_escalations(
         waited = cal.business_days_between(item.created, today)
         if waited >= review_after:
             duty = DUTY_OF_MAILBOX.get(item.mailbox_role, "implementation")
-            out.append(Escalation(duty, 1, f"review:{item.id}", f"Review item #{item.id} waiting {waited} business days",
-                                  f"{item.reason} (from {item.sender}: {item.subject})"))
+            out.append(Escalation(
+                duty, 1, f"review:{item.id}", f"Review item #{item.id} waiting {waited} business days",
+                f"{item.reason} (from {item.sender}: {item.subject})"))
     return out
 
 

@@ -13,22 +13,23 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.documents.model import FormResult
 from bot.mail.kinds import MessageKind, classify_message, labelled_value, own_text
 from bot.mail.message import ParsedMessage, parse_message
 from bot.mail.screen import Screen, screen
 from bot.mailboxes.base import RawMessage
+from bot.outbox.compose import REPLY_KINDS
 from bot.outbox.outbox import enqueue
 from bot.store import repo
 from bot.store.archive import archive_raw
 from bot.store.db import transaction
-from bot.store.models import Document, ReviewItem, SeenMessage
+from bot.store.models import Document, OutboxRow, ReviewItem, SeenMessage
 from bot.workflow.decide import Decision, Inbound, decide, mark_followup
 from bot.workflow.replies import handoffs, reply_for
 from bot.workflow.state import OrgState
@@ -89,7 +90,9 @@ def _staff_duty(app: App, address: str) -> str | None:
     return None
 
 
-def understand(app: App, raw: RawMessage, role: str) -> tuple[ParsedMessage, Screen, MessageKind, tuple[FormResult, ...]]:
+def understand(
+    app: App, raw: RawMessage, role: str
+) -> tuple[ParsedMessage, Screen, MessageKind, tuple[FormResult, ...]]:
     msg = parse_message(raw.data)
     scr = screen(msg, app.config.trusted_authserv_ids)
     if msg.size > app.config.limits.max_message_mb * 1024 * 1024:
@@ -155,6 +158,16 @@ def _decide_and_record(
     )
 
 
+def _too_many_replies(app: App, session: Session, to: str, now: datetime) -> bool:
+    """Storm and loop guard: at most N automatic replies to one address per window."""
+    limits = app.config.limits
+    since = now - timedelta(minutes=limits.reply_window_minutes)
+    recent = session.exec(select(OutboxRow.id).where(
+        OutboxRow.to_key == to.lower(), col(OutboxRow.kind).in_(REPLY_KINDS), col(OutboxRow.created_at) > since
+    )).all()
+    return len(recent) >= limits.replies_per_window
+
+
 _GRANTED = re.compile(r"\b(granted|done|created|complete[d]?|active|set up|provided)\b", re.I)
 
 
@@ -199,6 +212,11 @@ def _record(
     for action, detail in decision.events:
         repo.audit(session, now, action, org_id=org_id, seen_id=seen.id, detail=detail)
     for mail in decision.mails:
+        if mail.key == "reply" and _too_many_replies(app, session, mail.to[0], now):
+            repo.audit(session, now, "reply_suppressed", org_id=org_id, seen_id=seen.id,
+                       detail={"to": mail.to[0], "limit": app.config.limits.replies_per_window})
+            log.warning("message %s: reply to %s suppressed (per-sender limit)", msg.message_id, mail.to[0])
+            continue
         enqueue(
             session, app.env, key=f"{msg.message_id}:{mail.key}", kind=mail.template, to=mail.to,
             context=mail.context, now=now, domain=app.mail_domain,

@@ -35,11 +35,12 @@ class Fault:
     seconds: float = 0.0
     path_part: str = ""
     method: str = ""
+    body_part: bytes = b""  # e.g. b"<m:CreateItem" to pick one SOAP operation
     times: int = 1
     action: Callable[[], None] | None = None  # run just before answering (to stage a race)
 
-    def matches(self, method: str, path: str) -> bool:
-        return self.path_part in path and (not self.method or self.method == method)
+    def matches(self, method: str, path: str, body: bytes = b"") -> bool:
+        return self.path_part in path and (not self.method or self.method == method) and self.body_part in body
 
 
 class Faults:
@@ -54,10 +55,10 @@ class Faults:
         with self._lock:
             self._faults.append(fault)
 
-    def take(self, method: str, path: str) -> Fault | None:
+    def take(self, method: str, path: str, body: bytes = b"") -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(method, path):
+                if fault.matches(method, path, body):
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
@@ -84,7 +85,7 @@ class FakeHandler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        fault = self.server.faults.take(method, self.path)
+        fault = self.server.faults.take(method, self.path, body)
         if fault is not None and fault.action is not None:
             fault.action()
         if fault is not None and fault.kind == "drop":

@@ -124,6 +124,15 @@ class FakeEws:
                 return self.folders[ref]
             return next((f for f in self.folders.values() if ref in (f.distinguished, f.name)), None)
 
+    def add_folder(self, name: str, parent: str = "msgfolderroot") -> Folder:
+        """A folder created by someone else (Outlook, an admin, another poller)."""
+        with self._lock:
+            above = self.folder(parent)
+            assert above is not None, parent
+            folder = Folder(ews_id(), name, "IPF.Note", above.id)
+            self.folders[folder.id] = folder
+            return folder
+
     def deliver(self, mime: bytes, received: datetime | None = None, folder: str = "inbox") -> str:
         with self._lock:
             target = self.folder(folder)
@@ -139,15 +148,18 @@ class FakeEws:
     def operations(self) -> list[str]:
         return [op for op, _ in self.requests]
 
-    def server_busy_once(self, back_off_ms: int = 5000) -> None:
+    def fail_once(self, op: str, code: str, text: str, message_xml: str = "", status: int = 200,
+                  action: Any = None) -> None:
+        """Answer the next `op` request with a documented error response message (ResponseClass="Error")."""
+        xml = f"<m:MessageXml>{message_xml}</m:MessageXml>" if message_xml else ""
+        body = _envelope(f"<m:{op}Response>" + _messages([_error(op, code, text, xml)]) + f"</m:{op}Response>")
+        self.faults.add(Fault("status", status, {"Content-Type": "text/xml; charset=utf-8"}, body.encode(),
+                              body_part=f"<m:{op}".encode(), action=action))
+
+    def server_busy_once(self, op: str, back_off_ms: int = 5000) -> None:
         """The throttling answer EWS documents: ErrorServerBusy with BackOffMilliseconds."""
-        body = _envelope(
-            '<m:FindItemResponse><m:ResponseMessages><m:FindItemResponseMessage ResponseClass="Error">'
-            "<m:MessageText>The server cannot service this request right now. Try again later.</m:MessageText>"
-            "<m:ResponseCode>ErrorServerBusy</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey>"
-            f"<m:MessageXml><t:Value Name=\"BackOffMilliseconds\">{back_off_ms}</t:Value></m:MessageXml>"
-            "</m:FindItemResponseMessage></m:ResponseMessages></m:FindItemResponse>").encode()
-        self.faults.add(Fault("status", 200, {"Content-Type": "text/xml; charset=utf-8"}, body))
+        self.fail_once(op, "ErrorServerBusy", "The server cannot service this request right now. Try again later.",
+                       f'<t:Value Name="BackOffMilliseconds">{back_off_ms}</t:Value>')
 
     # -- operations (each returns the inner XML of the Body) ------------------------------
 

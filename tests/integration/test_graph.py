@@ -126,9 +126,11 @@ def test_settled_and_elsewhere_moved_mail_leaves_the_listing(graph: FakeGraph, m
 
 def test_expired_delta_state_restarts_with_a_full_round(graph: FakeGraph, make_box: Any) -> None:
     a = graph.deliver(ADDRESS, mime(1), T0)
+    c = graph.deliver(ADDRESS, mime(3), T0 + timedelta(minutes=1))
     box, _ = make_box()
     box.list_pending()
     b = graph.deliver(ADDRESS, mime(2), T0 + timedelta(minutes=5))
+    graph.move(graph.box(ADDRESS), c, "archive")  # the full round will not mention c at all
     graph.expire_delta_tokens()
 
     assert box.list_pending().keys == (a, b)

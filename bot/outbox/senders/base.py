@@ -6,6 +6,7 @@ show a permanent one to staff, and never blindly resend one whose outcome is unk
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -27,8 +28,13 @@ class UnknownOutcomeError(SendError):
 
 
 class Sender(Protocol):
-    def send(self, msg: EmailMessage) -> None:
-        """Deliver one fully composed message (it already has its Message-ID); raise SendError."""
+    def send(self, msg: EmailMessage, before_commit: Callable[[], None] | None = None) -> None:
+        """Deliver one fully composed message (it already has its Message-ID); raise SendError.
+
+        ``before_commit``, when the transport has such an instant, is called just before
+        the point after which the message may have been delivered (SMTP: the final dot).
+        A transport whose resend is harmless (same file, same id) need not call it.
+        """
         ...
 
     def close(self) -> None: ...

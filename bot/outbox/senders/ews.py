@@ -23,6 +23,7 @@ import requests
 import urllib3.exceptions
 from exchangelib import Message
 from exchangelib.errors import (
+    CASError,
     ErrorAccessDenied,
     ErrorConnectionFailed,
     ErrorInternalServerError,
@@ -36,11 +37,13 @@ from exchangelib.errors import (
     ErrorTimeoutExpired,
     ErrorTooManyObjectsOpened,
     EWSError,
+    RateLimitError,
+    ResponseMessageError,
     TransportError,
     UnauthorizedError,
 )
 
-from ...mailboxes.ews import DEFAULT_BUILD, AuthType, make_account
+from ...mailboxes.ews import DEFAULT_BUILD, DEFAULT_TIMEOUT, AuthType, make_account
 from .base import PermanentSendError, SendError, TransientSendError, UnknownOutcomeError
 from .graph import mime_bytes
 
@@ -50,7 +53,7 @@ log = logging.getLogger(__name__)
 _TRANSIENT = (
     ErrorServerBusy, ErrorInternalServerTransientError, ErrorInternalServerError, ErrorMailboxStoreUnavailable,
     ErrorMailboxMoveInProgress, ErrorConnectionFailed, ErrorTooManyObjectsOpened, ErrorQuotaExceeded,
-    UnauthorizedError, ErrorAccessDenied, ErrorSendAsDenied, ErrorNonExistentMailbox, TransportError,
+    UnauthorizedError, ErrorAccessDenied, ErrorSendAsDenied, ErrorNonExistentMailbox, RateLimitError, CASError,
 )
 # Failures that happen before the request is on the wire (so resending is safe).
 _NOT_SENT = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
@@ -70,9 +73,10 @@ class EwsSender:
         save_copy: bool = True,
         *,
         build: tuple[int, int, int, int] = DEFAULT_BUILD,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.address, self.service_endpoint, self.save_copy = address, service_endpoint, save_copy
-        self._account = make_account(address, service_endpoint, username, password, auth_type, build)
+        self._account = make_account(address, service_endpoint, username, password, auth_type, build, timeout)
 
     def __repr__(self) -> str:  # no password in logs or tracebacks
         return f"EwsSender({self.address} at {self.service_endpoint})"
@@ -109,7 +113,9 @@ def _classify(e: BaseException, message_id: str, where: str) -> SendError:
         if _in_chain(connection, _NOT_SENT):
             return TransientSendError(f"{what} (not sent)")
         return UnknownOutcomeError(f"{what} (the request went out; no answer came back)")
-    if isinstance(e, _TRANSIENT):
+    # Every EWS response-message error subclasses TransportError; only the listed ones and
+    # the plain HTTP-level ones (503, a bad answer, a redirect) are the server's trouble.
+    if isinstance(e, _TRANSIENT) or (isinstance(e, TransportError) and not isinstance(e, ResponseMessageError)):
         return TransientSendError(what)
     return PermanentSendError(what)
 

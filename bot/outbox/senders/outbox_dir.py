@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -18,7 +19,8 @@ class OutboxDirSender:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: EmailMessage, before_commit: Callable[[], None] | None = None) -> None:
+        # No commit hook needed: a resend writes the same file again.
         mid = str(msg["Message-ID"] or "")
         name = hashlib.sha256(mid.encode()).hexdigest()[:20] + ".eml"
         final = self.folder / name

@@ -34,10 +34,32 @@ Security = Literal["none", "starttls", "ssl"]
 
 
 class _TrackingSMTP(smtplib.SMTP):
-    """smtplib.SMTP that remembers whether the server accepted DATA (answered 354)."""
+    """smtplib.SMTP that remembers whether the server accepted DATA (answered 354), and
+    calls ``before_final_dot`` between the payload and the terminating ".": the one
+    instant after which the server may have the message, which the outbox records so
+    that a crash before it is safely resent and a crash after it is not."""
 
     payload_started = False
+    before_final_dot: Callable[[], None] | None = None
     _last_command = ""
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:  # type: ignore[override]
+        if self.before_final_dot is None:
+            return super().data(msg)
+        self.putcmd("data")
+        code, repl = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, repl)
+        # As smtplib.SMTP.data does it, but with the final dot sent on its own.
+        raw = smtplib._fix_eols(msg).encode("ascii") if isinstance(msg, str) else bytes(msg)  # type: ignore[attr-defined]
+        payload: bytes = smtplib._quote_periods(raw)  # type: ignore[attr-defined]
+        if not payload.endswith(smtplib.bCRLF):
+            payload += smtplib.bCRLF
+        self.send(payload)
+        self.before_final_dot()
+        self.send(b"." + smtplib.bCRLF)
+        code, repl = self.getreply()
+        return code, repl
 
     def putcmd(self, cmd: str, args: str = "") -> None:
         self._last_command = cmd.lower()
@@ -89,10 +111,11 @@ class SmtpSender:
 
     # -- Sender protocol --------------------------------------------------------
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: EmailMessage, before_commit: Callable[[], None] | None = None) -> None:
         """Deliver one message; raise the SendError subclass that says what to do next."""
         smtp = self._connection()
         smtp.payload_started = False
+        smtp.before_final_dot = before_commit
         message_id = msg.get("Message-ID", "(no Message-ID)")
         try:
             refused = smtp.send_message(msg)

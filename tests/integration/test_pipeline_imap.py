@@ -1,0 +1,551 @@
+"""`hmisbot poll` end to end over IMAP: a private Dovecot, aiosmtpd, SQLite and PostgreSQL.
+
+The bot is configured exactly as in production (``backend: imap`` for the three LAHSA
+addresses, ``send: backend: smtp``); mail is APPENDed with imapclient as another
+client would deliver it, and the CLI runs as a subprocess or in-process. Checked:
+where each message ends up on the server (nothing deleted, nothing marked \\Seen by
+the fetch), what the SMTP server received (one reply per message, threaded), and the
+database rows. Also: first contact, --backfill, a UIDVALIDITY change, a message that
+keeps failing, and a stalled mailbox.
+"""
+
+from __future__ import annotations
+
+import email
+import functools
+import glob
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from imapclient import IMAPClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from bot.cli import app as cli_app
+from bot.demo import Seed, _message, seeds
+from bot.store.db import make_engine
+from bot.store.models import MailboxState, Organization, OutboxRow, Program, ReviewItem, SeenMessage
+from tests.integration.conftest import SMTP_PASSWORD, SMTP_USER, RecordingHandler, SmtpServer
+from tests.integration.dovecot import USERS, DovecotServer
+
+pytestmark = pytest.mark.integration
+
+TRAINING, SUPPORT, JOIN = USERS
+USER_OF = {"training": TRAINING, "support": SUPPORT, "join": JOIN}
+NOW = "2026-11-30T10:00:00-08:00"  # a Monday, office hours
+IMPLEMENTATION = "hmis.implementation@lahsa.org"
+ACCESS = "hmis.access@lahsa.org"
+
+
+# -- mail -----------------------------------------------------------------------------
+
+
+@functools.cache
+def _seeds() -> dict[str, tuple[int, Seed]]:
+    return {s.subject: (i, s) for i, s in enumerate(seeds())}
+
+
+def demo_mail(subject: str) -> tuple[str, bytes]:
+    """(inbox, raw bytes with CRLF) of the demo seed with this subject; fixed Message-ID."""
+    index, seed = _seeds()[subject]
+    msg: EmailMessage = _message(seed, index, time.time() - 600, [])
+    return seed.inbox, msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+
+
+def simple_mail(inbox: str, subject: str, msgid: str, *, attachment: tuple[str, bytes] | None = None,
+                sender: str = "Kevin Wu <kwu@example.net>", body: str = "Hello, who do I ask about HMIS?") -> bytes:
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = USER_OF[inbox]
+    m["Subject"] = subject
+    m["Date"] = "Mon, 30 Nov 2026 09:00:00 -0800"
+    m["Message-ID"] = msgid
+    m.set_content(body)
+    if attachment is not None:
+        m.add_attachment(attachment[1], maintype="application", subtype="pdf", filename=attachment[0])
+    return m.as_bytes(policy=m.policy.clone(linesep="\r\n"))
+
+
+def message_id(raw: bytes) -> str:
+    return str(BytesHeaderParser().parsebytes(raw)["Message-ID"])
+
+
+def parse(raw: bytes) -> EmailMessage:
+    return email.message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
+
+
+# -- servers, config, running the bot ------------------------------------------------------
+
+
+@pytest.fixture
+def lahsa(dovecot: DovecotServer) -> Iterator[DovecotServer]:
+    """The session's Dovecot, running, with the three LAHSA accounts emptied."""
+    dovecot.start()
+    for user in USERS:
+        dovecot.reset_account(user)
+    yield dovecot
+    dovecot.start()  # a test that stopped it leaves it running for the next one
+
+
+@pytest.fixture
+def smtp(smtp_server: Callable[..., SmtpServer]) -> SmtpServer:
+    return smtp_server("plain")
+
+
+@pytest.fixture
+def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The passwords the config names; a subprocess inherits them."""
+    monkeypatch.setenv("HMISBOT_TEST_IMAP_PASSWORD", "secret")
+    monkeypatch.setenv("HMISBOT_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+
+
+def write_config(
+    folder: Path, db_url: str, dovecot: DovecotServer, smtp: SmtpServer, *, tls: bool = False,
+    limits: dict[str, Any] | None = None, schedule: dict[str, Any] | None = None, poll_every: str = "300s",
+    inbox: str = "INBOX",
+) -> Path:
+    """A production-shaped mailboxes.yaml pointing at the private servers (127.0.0.1 only)."""
+
+    def box(address: str) -> dict[str, Any]:
+        b: dict[str, Any] = {
+            "address": address, "backend": "imap", "host": dovecot.host, "port": dovecot.port, "security": "none",
+            "username": address, "password_env": "HMISBOT_TEST_IMAP_PASSWORD", "folder": inbox,
+            "processed_folder": "Processed", "review_folder": "Needs Review", "poll_every": poll_every,
+        }
+        if tls:
+            b.update(port=dovecot.ssl_port, security="ssl", ca_file=str(dovecot.cafile))
+        return b
+
+    send: dict[str, Any] = {
+        "backend": "smtp", "host": smtp.host, "port": smtp.port, "security": "none", "username": SMTP_USER,
+        "password_env": "HMISBOT_TEST_SMTP_PASSWORD", "from": "LAHSA HMIS <HMISsupport@lahsa.org>",
+    }
+    if tls:
+        send.update(security="starttls", ca_file=str(smtp.cafile))
+    config: dict[str, Any] = {
+        "database": db_url,
+        "timezone": "America/Los_Angeles",
+        "archive_dir": "archive",
+        "send": send,
+        "mailboxes": {"training": box(TRAINING), "support": box(SUPPORT), "join": box(JOIN)},
+        "staff": {
+            "implementation": {"primary": IMPLEMENTATION, "backup": "hmis.implementation.backup@lahsa.org"},
+            "training": {"primary": "hmis.training@lahsa.org"},
+            "access": {"primary": ACCESS, "backup": "hmis.supervisor@lahsa.org"},
+        },
+    }
+    if limits:
+        config["limits"] = limits
+    if schedule:
+        config["schedule"] = schedule
+    path = folder / "mailboxes.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def cli(config: Path, *args: str, now: str = NOW) -> subprocess.CompletedProcess[str]:
+    """`python -m bot --config ... --now ... ARGS` as a separate process."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "--now", now, *args],
+        capture_output=True, text=True, timeout=180, cwd=config.parent,
+    )
+
+
+def cli_in_process(config: Path, *args: str, now: str = NOW) -> tuple[int, str]:
+    """The same command through the Typer app in this process (monkeypatches apply)."""
+    result = CliRunner().invoke(cli_app, ["--config", str(config), "--now", now, *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+# -- looking at the server, the SMTP server and the database ---------------------------------
+
+
+def folder(dovecot: DovecotServer, user: str, name: str) -> list[tuple[bytes, tuple[bytes, ...]]]:
+    """(raw bytes, flags) of every message in a folder, without touching \\Seen."""
+    c: IMAPClient = dovecot.client(user)
+    try:
+        if not c.folder_exists(name):
+            return []
+        c.select_folder(name, readonly=True)
+        uids = c.search(["ALL"])
+        data = c.fetch(uids, [b"BODY.PEEK[]", b"FLAGS"]) if uids else {}
+        return [(bytes(v[b"BODY[]"]), tuple(v[b"FLAGS"])) for _, v in sorted(data.items())]
+    finally:
+        c.logout()
+
+
+def ids_in(dovecot: DovecotServer, user: str, name: str) -> list[str]:
+    return sorted(message_id(raw) for raw, _ in folder(dovecot, user, name))
+
+
+def all_flags(dovecot: DovecotServer) -> set[bytes]:
+    return {f for user in USERS for name in ("INBOX", "Processed", "Needs Review")
+            for _, flags in folder(dovecot, user, name) for f in flags}
+
+
+def received(handler: RecordingHandler) -> list[EmailMessage]:
+    return [parse(r.content) for r in handler.received]
+
+
+def replies_by_parent(handler: RecordingHandler) -> Counter[str]:
+    return Counter(str(m["In-Reply-To"]) for m in received(handler) if m["In-Reply-To"])
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    e = make_engine(db_url)
+    yield e
+    e.dispose()
+
+
+def seen_rows(engine: Engine) -> list[SeenMessage]:
+    with Session(engine) as s:
+        return list(s.exec(select(SeenMessage).order_by(SeenMessage.id)).all())  # type: ignore[arg-type]
+
+
+def rows(engine: Engine, model: Any) -> list[Any]:
+    with Session(engine) as s:
+        return list(s.exec(select(model)).all())
+
+
+def uidvalidity(dovecot: DovecotServer, user: str, name: str = "INBOX") -> str:
+    c = dovecot.client(user)
+    try:
+        return str(c.select_folder(name, readonly=True)[b"UIDVALIDITY"])
+    finally:
+        c.logout()
+
+
+# -- 1. poll --once, end to end -----------------------------------------------------------------
+
+E2E = {  # subject -> (outcome, reply template or None)
+    "Signed HMIS Organization Agreement - Hope Harbor": ("processed", "receipt"),
+    "Program setup for CES - Hope Harbor Services": ("processed", "receipt"),
+    "HMIS 10 acknowledgement": ("processed", "wrong_inbox"),
+    "Locked out of HMIS": ("processed", "receipt"),
+    "Automatic reply: Program setup": ("processed", None),
+    "Question": ("review", "unreadable"),
+    "Forms": ("review", "unreadable"),
+}
+
+
+def test_poll_once_end_to_end_as_a_subprocess(lahsa, smtp, secrets, db_url, engine, tmp_path):
+    config = write_config(tmp_path, db_url, lahsa, smtp)
+    first = cli(config, "poll", "--once")  # first contact with empty inboxes
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("0 processed, 0 skipped, 0 left as baseline, 0 failed") == 3
+
+    mail = {subject: demo_mail(subject) for subject in E2E}
+    for inbox, raw in mail.values():
+        lahsa.append(USER_OF[inbox], raw)
+
+    done = cli(config, "poll", "--once")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "training: 2 processed" in done.stdout and "support: 2 processed" in done.stdout
+    assert "join: 3 processed" in done.stdout
+    assert "outbox: sent 7, retry 0, failed 0, unknown 0" in done.stdout
+
+    # On the server: every message moved to the folder of its outcome, byte for byte,
+    # the folders created on first use, nothing left behind, deleted or marked \Seen.
+    for box, user in USER_OF.items():
+        sent_here = {message_id(raw): (raw, E2E[subj][0]) for subj, (inbox, raw) in mail.items() if inbox == box}
+        assert folder(lahsa, user, "INBOX") == []
+        for name, outcome in (("Processed", "processed"), ("Needs Review", "review")):
+            expected = sorted(raw for raw, o in sent_here.values() if o == outcome)
+            assert sorted(raw for raw, _ in folder(lahsa, user, name)) == expected, (box, name)
+    assert all_flags(lahsa) <= {b"\\Recent"}  # no \Seen from the fetch, no \Deleted
+
+    # SMTP: one reply per message that deserves one, threaded under it, plus the hand-off.
+    mails = received(smtp.handler)
+    assert len(mails) == 7
+    assert all(r.login == SMTP_USER.encode() for r in smtp.handler.received)
+    want = {message_id(raw): E2E[subj][1] for subj, (_, raw) in mail.items() if E2E[subj][1]}
+    got = {str(m["In-Reply-To"]): str(m["X-HMISbot-Kind"]) for m in mails if m["In-Reply-To"]}
+    assert got == want
+    assert replies_by_parent(smtp.handler) == Counter(list(want))  # exactly once each
+    for m in mails:
+        if m["In-Reply-To"]:
+            assert str(m["In-Reply-To"]) in str(m["References"])
+            assert m["Auto-Submitted"] == "auto-replied"
+    [handoff] = [m for m in mails if not m["In-Reply-To"]]
+    assert handoff["X-HMISbot-Kind"] == "support_handoff" and handoff["To"] == ACCESS
+    auto_id = message_id(mail["Automatic reply: Program setup"][1])
+    assert auto_id not in got
+
+    # The database: one seen row per message with its outcome, settled on the server.
+    seen = {s.message_id: s for s in seen_rows(engine)}
+    assert {mid: s.outcome for mid, s in seen.items()} == {message_id(raw): E2E[subj][0]
+                                                           for subj, (_, raw) in mail.items()}
+    assert all(s.settled and s.attempts == 1 and s.error is None for s in seen.values())
+    for s in seen.values():
+        user = USER_OF[s.mailbox]
+        assert s.uidvalidity == uidvalidity(lahsa, user)
+    hope = {o.name: o.agreement for o in rows(engine, Organization)}
+    assert hope["Hope Harbor Services"] == "accepted"
+    assert {p.name: p.setup for p in rows(engine, Program)} == {
+        "Hope Harbor Street Outreach": "requested", "Harbor Bridge Shelter": "requested",
+        "Harbor Homes PSH": "not_needed"}
+    reasons = sorted(r.reason for r in rows(engine, ReviewItem))
+    assert any("could not read forms.pdf" in r for r in reasons)
+    assert any("no form and no request" in r for r in reasons)
+    outbox = rows(engine, OutboxRow)
+    assert len(outbox) == 7 and {r.status for r in outbox} == {"sent"}
+    states = {m.mailbox: m for m in rows(engine, MailboxState)}
+    assert set(states) == {"training", "support", "join"}
+    assert all(m.baseline_done and m.last_error is None for m in states.values())
+
+    # Polling again finds nothing and sends nothing.
+    again = cli(config, "poll", "--once")
+    assert again.returncode == 0 and "outbox: sent 0" in again.stdout
+    assert len(smtp.handler.received) == 7
+
+
+def test_poll_over_tls_with_a_private_ca(lahsa, smtp_server, secrets, db_url, engine, tmp_path):
+    """security: ssl (IMAP) and starttls (SMTP), trusting the test CA through `ca_file`."""
+    server = smtp_server("starttls")
+    config = write_config(tmp_path, db_url, lahsa, server, tls=True)
+    assert cli_in_process(config, "poll", "--once")[0] == 0
+    inbox, raw = demo_mail("Signed HMIS Organization Agreement - Hope Harbor")
+    lahsa.append(USER_OF[inbox], raw)
+    code, out = cli_in_process(config, "poll", "--once")
+    assert code == 0, out
+    assert "training: 1 processed" in out
+    [got] = server.handler.received
+    assert got.tls and got.login == SMTP_USER.encode()
+    assert str(parse(got.content)["In-Reply-To"]) == message_id(raw)
+    assert ids_in(lahsa, TRAINING, "Processed") == [message_id(raw)]
+
+    # Without the CA file the server's certificate is refused: nothing happens, exit 1.
+    text = config.read_text().replace(f"ca_file: {lahsa.cafile}", "ca_file: missing-ca.pem")
+    config.write_text(text)
+    bad = cli(config, "poll", "--once")
+    assert bad.returncode == 2 and "ca_file" in bad.stderr and "missing-ca.pem" in bad.stderr
+
+
+# -- 2. first contact, --backfill --------------------------------------------------------------
+
+
+def test_first_contact_leaves_waiting_mail_until_backfill(lahsa, smtp, secrets, db_url, engine, tmp_path):
+    waiting = [demo_mail("Signed HMIS Organization Agreement - Hope Harbor"), demo_mail("Locked out of HMIS")]
+    for inbox, raw in waiting:
+        lahsa.append(USER_OF[inbox], raw)
+    config = write_config(tmp_path, db_url, lahsa, smtp)
+
+    code, out = cli_in_process(config, "poll", "--once")
+    assert code == 0, out
+    assert "training: 0 processed, 0 skipped, 1 left as baseline" in out
+    assert "support: 0 processed, 0 skipped, 1 left as baseline" in out
+    assert smtp.handler.received == []
+    assert ids_in(lahsa, TRAINING, "INBOX") == [message_id(waiting[0][1])]
+    assert ids_in(lahsa, SUPPORT, "INBOX") == [message_id(waiting[1][1])]
+    assert all_flags(lahsa) <= {b"\\Recent"}  # still unread for the people who read these inboxes
+    assert sorted((s.mailbox, s.outcome) for s in seen_rows(engine)) == [
+        ("support", "baseline"), ("training", "baseline")]
+
+    # Mail that arrives after first contact is answered; the baseline is still left alone.
+    later = simple_mail("training", "Question about HMIS", "<later.1@example.net>")
+    lahsa.append(TRAINING, later)
+    code, out = cli_in_process(config, "poll", "--once")
+    assert code == 0 and "training: 1 processed, 0 skipped, 0 left as baseline" in out
+    assert list(replies_by_parent(smtp.handler)) == ["<later.1@example.net>"]
+    assert ids_in(lahsa, TRAINING, "INBOX") == [message_id(waiting[0][1])]
+
+    # --backfill answers what waited, once.
+    code, out = cli_in_process(config, "poll", "--once", "--backfill")
+    assert code == 0, out
+    assert "training: 1 processed" in out and "support: 1 processed" in out
+    parents = replies_by_parent(smtp.handler)
+    assert parents == Counter({"<later.1@example.net>": 1, message_id(waiting[0][1]): 1,
+                               message_id(waiting[1][1]): 1})
+    assert ids_in(lahsa, TRAINING, "INBOX") == [] and ids_in(lahsa, SUPPORT, "INBOX") == []
+    assert ids_in(lahsa, TRAINING, "Processed") == sorted([message_id(waiting[0][1]), "<later.1@example.net>"])
+    assert {s.outcome for s in seen_rows(engine)} == {"processed", "review"}
+    assert len(seen_rows(engine)) == 3  # the baseline rows became the decisions, not extra rows
+
+    total = len(smtp.handler.received)
+    for args in (("poll", "--once"), ("poll", "--once", "--backfill")):
+        code, out = cli_in_process(config, *args)
+        assert code == 0 and "outbox: sent 0" in out
+    assert len(smtp.handler.received) == total
+
+
+# -- 3. UIDVALIDITY change ------------------------------------------------------------------------
+
+
+def recreate_inbox(dovecot: DovecotServer, user: str, messages: list[bytes]) -> None:
+    """What a server migration or index rebuild does: INBOX emptied and its UID state
+    dropped, then the messages appended again (new UIDVALIDITY, UIDs from 1 again).
+
+    Dovecot refuses DELETE INBOX, so its Maildir UID list and index go instead.
+    """
+    c = dovecot.client(user)
+    try:
+        c.select_folder("INBOX")
+        uids = c.search(["ALL"])
+        if uids:
+            c.delete_messages(uids)
+            c.expunge()
+    finally:
+        c.logout()
+    maildir = dovecot.home(user) / "Maildir"
+    for path in glob.glob(str(maildir / "dovecot-uid*")) + glob.glob(str(maildir / "dovecot.index*")):
+        os.remove(path)
+    time.sleep(1.05)  # Dovecot derives the new UIDVALIDITY from the clock
+    for raw in messages:
+        dovecot.append(user, raw)
+
+
+def test_uidvalidity_change_neither_repeats_nor_skips(lahsa, smtp, secrets, db_url, engine, tmp_path):
+    config = write_config(tmp_path, db_url, lahsa, smtp)
+    assert cli_in_process(config, "poll", "--once")[0] == 0
+    a = simple_mail("training", "First question", "<uv.a@example.net>")
+    b = simple_mail("training", "Second question", "<uv.b@example.net>", sender="Ana Ruiz <ana@example.org>")
+    pending = simple_mail("training", "Waiting question", "<uv.p@example.net>", sender="Bo Li <bo@example.org>")
+    lahsa.append(TRAINING, a)
+    lahsa.append(TRAINING, b)
+    code, out = cli_in_process(config, "poll", "--once")
+    assert code == 0 and "training: 2 processed" in out
+    old_validity = uidvalidity(lahsa, TRAINING)
+    lahsa.append(TRAINING, pending)  # arrives, but the folder changes before the next poll
+
+    # The folder comes back with A and B restored (in the other order, so A's old UID
+    # is now B's), the unanswered message, and one new message.
+    new = simple_mail("training", "New question", "<uv.c@example.net>", sender="Cy Doe <cy@example.org>")
+    recreate_inbox(lahsa, TRAINING, [b, a, pending, new])
+    assert uidvalidity(lahsa, TRAINING) != old_validity
+
+    code, out = cli_in_process(config, "poll", "--once")
+    assert code == 0, out
+    assert "training: 2 processed, 2 skipped" in out
+    assert replies_by_parent(smtp.handler) == Counter(
+        {"<uv.a@example.net>": 1, "<uv.b@example.net>": 1, "<uv.p@example.net>": 1, "<uv.c@example.net>": 1})
+    assert ids_in(lahsa, TRAINING, "INBOX") == []
+    # A and B were only moved again (the restored copies join the earlier ones).
+    assert Counter(m for m in ids_in(lahsa, TRAINING, "Needs Review")) == Counter(
+        {"<uv.a@example.net>": 2, "<uv.b@example.net>": 2, "<uv.p@example.net>": 1, "<uv.c@example.net>": 1})
+    seen = seen_rows(engine)
+    assert Counter(s.message_id for s in seen) == Counter(
+        ["<uv.a@example.net>", "<uv.b@example.net>", "<uv.p@example.net>", "<uv.c@example.net>"])
+    by_id = {s.message_id: s for s in seen}
+    assert by_id["<uv.a@example.net>"].uidvalidity == old_validity
+    assert by_id["<uv.c@example.net>"].uidvalidity == uidvalidity(lahsa, TRAINING)
+    [state] = [m for m in rows(engine, MailboxState) if m.mailbox == "training"]
+    assert state.uidvalidity == uidvalidity(lahsa, TRAINING)
+
+    code, out = cli_in_process(config, "poll", "--once")
+    assert code == 0 and "outbox: sent 0" in out and len(smtp.handler.received) == 4
+
+
+# -- 4. a message that keeps failing ------------------------------------------------------------
+
+
+def test_failing_message_is_retried_then_sent_to_review(lahsa, smtp, secrets, db_url, engine, tmp_path,
+                                                        monkeypatch):
+    import bot.documents.reader as reader
+
+    real = reader.read_document
+    calls: Counter[str] = Counter()
+
+    def flaky(data: bytes, source: str) -> Any:
+        calls[source] += 1
+        if source == "poison.pdf":
+            raise RuntimeError("pdf engine crashed on poison.pdf")
+        return real(data, source)
+
+    monkeypatch.setattr(reader, "read_document", flaky)
+    config = write_config(tmp_path, db_url, lahsa, smtp, limits={"max_attempts": 3})
+    assert cli_in_process(config, "poll", "--once")[0] == 0
+    _, agreement = demo_mail("Signed HMIS Organization Agreement - Hope Harbor")
+    pdf = next(parse(agreement).iter_attachments()).get_content()
+    poison = simple_mail("training", "Our agreement", "<poison@example.org>", attachment=("poison.pdf", pdf),
+                         sender="Sam Poe <sam@example.org>")
+    lahsa.append(TRAINING, agreement)
+    lahsa.append(TRAINING, poison)
+    lahsa.append(SUPPORT, simple_mail("support", "Password reset", "<fine@example.net>",
+                                      body="I am locked out of my HMIS account, please reset my password."))
+
+    for attempt in (1, 2):
+        code, out = cli_in_process(config, "poll", "--once")
+        assert code == 1, out  # something needs attention
+        assert "FAILED" in out and "RuntimeError: pdf engine crashed on poison.pdf" in out
+        assert ids_in(lahsa, TRAINING, "INBOX") == ["<poison@example.org>"]
+        [row] = [s for s in seen_rows(engine) if s.uid and s.outcome == "failed"]
+        assert row.attempts == attempt and "pdf engine crashed" in (row.error or "")
+        assert rows(engine, ReviewItem) == []
+    assert calls["poison.pdf"] == 2
+    # The rest of the batch went through on the first poll.
+    assert ids_in(lahsa, TRAINING, "Processed") == [message_id(agreement)]
+    assert ids_in(lahsa, SUPPORT, "Processed") == ["<fine@example.net>"]
+
+    code, out = cli_in_process(config, "poll", "--once")  # attempt 3 = limits.max_attempts
+    assert code == 1 and "RuntimeError" in out
+    assert calls["poison.pdf"] == 3
+    assert ids_in(lahsa, TRAINING, "INBOX") == []
+    assert ids_in(lahsa, TRAINING, "Needs Review") == ["<poison@example.org>"]
+    [item] = rows(engine, ReviewItem)
+    assert item.mailbox == "training" and item.resolved_at is None
+    assert item.reason == "failed 3 times: RuntimeError: pdf engine crashed on poison.pdf"
+    [poisoned] = [s for s in seen_rows(engine) if s.outcome == "review"]
+    assert poisoned.attempts == 3 and poisoned.mailbox == "training"
+
+    code, out = cli_in_process(config, "poll", "--once")
+    assert code == 0 and calls["poison.pdf"] == 3
+    # Nobody was answered about the poison message; the others exactly once.
+    parents = replies_by_parent(smtp.handler)
+    assert parents == Counter({message_id(agreement): 1, "<fine@example.net>": 1})
+    assert all_flags(lahsa) <= {b"\\Recent"}
+
+
+# -- 6. a stalled mailbox -------------------------------------------------------------------------
+
+
+def test_unreachable_server_is_recorded_and_reported_once(lahsa, smtp, secrets, db_url, engine, tmp_path):
+    config = write_config(tmp_path, db_url, lahsa, smtp, schedule={"stalled_mailbox_after": "10m"})
+    ok = cli(config, "poll", "--once", now="2026-11-30T10:00:00-08:00")
+    assert ok.returncode == 0, ok.stderr
+    lahsa.stop()
+
+    # 5 minutes later: failing, not yet stalled; the CLI says so and exits 1.
+    early = cli(config, "poll", "--once", now="2026-11-30T10:05:00-08:00")
+    assert early.returncode == 1, early.stderr
+    assert early.stdout.count("FAILED mailbox check failed: MailboxError") == 3
+    states = {m.mailbox: m for m in rows(engine, MailboxState)}
+    assert all(m.last_error and "MailboxError" in m.last_error and not m.stalled_reported for m in states.values())
+    assert smtp.handler.received == []
+
+    # 20 minutes later: stalled; the implementation duty hears once per mailbox.
+    for now in ("2026-11-30T10:20:00-08:00", "2026-11-30T10:25:00-08:00"):
+        late = cli(config, "poll", "--once", now=now)
+        assert late.returncode == 1
+    mails = received(smtp.handler)
+    assert [str(m["X-HMISbot-Kind"]) for m in mails] == ["mailbox_stalled"] * 3
+    assert {str(m["To"]) for m in mails} == {IMPLEMENTATION}
+    bodies = [m.get_body(("plain",)).get_content() for m in mails]  # type: ignore[union-attr]
+    for address in USERS:
+        assert sum(address in b for b in bodies) == 1
+    assert {m.mailbox: m.stalled_reported for m in rows(engine, MailboxState)} == {
+        "training": True, "support": True, "join": True}
+    stalled_rows = [r for r in rows(engine, OutboxRow) if r.kind == "mailbox_stalled"]
+    assert len(stalled_rows) == 3 and {r.status for r in stalled_rows} == {"sent"}
+
+    # The server comes back: the next poll clears the error; a later stall is reported anew.
+    lahsa.start()
+    back = cli(config, "poll", "--once", now="2026-11-30T10:30:00-08:00")
+    assert back.returncode == 0, back.stdout + back.stderr
+    states = {m.mailbox: m for m in rows(engine, MailboxState)}
+    assert all(m.last_error is None and not m.stalled_reported for m in states.values())
+    assert len(smtp.handler.received) == 3
