@@ -20,7 +20,8 @@ from bot.documents.model import ORGANIZATION_AGREEMENT
 from bot.documents.words import Box, Word
 
 INK_FRACTION = 0.004  # share of the area's pixels that are ink
-INK_WIDTH = 0.06  # page width (~1/2 inch) over which ink must spread: strokes, not a blot
+SIGNATURE_WIDTH = 0.09  # page width (~3/4 inch) a signature's ink spreads over: strokes, not a blot
+VALUE_WIDTH = 0.04  # a written value (a short date) may be narrower
 SIGNATURE_LABELS = {"signature", "user signature"}
 FILL_LABELS = {"printed name", "name", "title", "date", "organization name", "participating agency",
                "agency", "email", "e mail"}
@@ -30,10 +31,11 @@ FILL_LABELS = {"printed name", "name", "title", "date", "organization name", "pa
 class Ink:
     fraction: float
     width: float  # share of the page's width with ink in the area
+    min_width: float = VALUE_WIDTH
 
     @property
     def present(self) -> bool:
-        return self.fraction >= INK_FRACTION and self.width >= INK_WIDTH
+        return self.fraction >= INK_FRACTION and self.width >= self.min_width
 
 
 def _crop(gray: NDArray[np.uint8], box: Box) -> NDArray[np.uint8]:
@@ -107,7 +109,8 @@ def _printed_above(label: Label, words: Sequence[Word]) -> list[Word]:
 
 def _ink_at(label: Label, words: Sequence[Word], gray: NDArray[np.uint8]) -> Ink:
     if label.key in SIGNATURE_LABELS:
-        return measure(gray, signature_area(label), _printed_above(label, words))
+        ink = measure(gray, signature_area(label), _printed_above(label, words))
+        return Ink(ink.fraction, ink.width, SIGNATURE_WIDTH)
     return measure(gray, label.area)
 
 

@@ -83,7 +83,10 @@ def title_match(band_text: str) -> TitleMatch | None:
         core = " ".join(core.split())
         for kind, title in candidates:
             s = _line_score(title, core)
-            if s >= TITLE_MIN and (best is None or s > best.score or (s == best.score and kind == LOOKALIKE)):
+            if kind == LOOKALIKE and len(core) <= 3 * len(title):
+                # a look-alike's title only has to veto: "<agency> Staff Confidentiality Agreement"
+                s = max(s, float(fuzz.partial_ratio(title, core)))
+            if s >= TITLE_MIN and (best is None or s > best.score):
                 best = TitleMatch(kind, s, core != line)
     return best
 

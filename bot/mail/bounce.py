@@ -15,6 +15,7 @@ Message-ID of our original is then searched in the returned text.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -23,6 +24,9 @@ from email.utils import getaddresses
 from typing import Literal
 
 from flufl.bounce import all_failures
+
+# flufl.bounce logs one INFO line per detector per message; keep its warnings and errors only.
+logging.getLogger("flufl.bounce").setLevel(logging.WARNING)
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _MSGID_LINE = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.I | re.M)

@@ -30,7 +30,9 @@ from bot.store import repo
 from bot.store.archive import archive_raw
 from bot.store.db import transaction
 from bot.store.models import Document, OutboxRow, ReviewItem, SeenMessage
+from bot.workflow.bounces import handle_bounce, undeliverable
 from bot.workflow.decide import Decision, Inbound, decide, mark_followup
+from bot.workflow.duties import DUTY_OF_MAILBOX
 from bot.workflow.replies import handoffs, reply_for
 from bot.workflow.state import OrgState
 from bot.workflow.training import apply_training_roster
@@ -90,23 +92,36 @@ def _staff_duty(app: App, address: str) -> str | None:
     return None
 
 
-def understand(
-    app: App, raw: RawMessage, role: str
-) -> tuple[ParsedMessage, Screen, MessageKind, tuple[FormResult, ...]]:
+@dataclass(frozen=True)
+class Understood:
+    """Everything read from one message before any state is touched."""
+
+    data: bytes
+    msg: ParsedMessage
+    screen: Screen
+    kind: MessageKind
+    forms: tuple[FormResult, ...]
+    problem: str | None = None  # why it cannot be read at all (too large, ...): goes to review
+
+
+def understand(app: App, raw: RawMessage) -> Understood:
     msg = parse_message(raw.data)
     scr = screen(msg, app.config.trusted_authserv_ids)
-    if msg.size > app.config.limits.max_message_mb * 1024 * 1024:
-        return msg, scr, MessageKind("other", "message larger than the limit"), ()
+    limit = app.config.limits.max_message_mb
+    if msg.size > limit * 1024 * 1024:
+        return Understood(raw.data, msg, scr, MessageKind("other", "too large"), (),
+                          f"message of {msg.size / 1048576:.1f} MB is larger than the {limit:g} MB limit")
     forms = read_forms(app, msg) if scr.auto is None else ()
     staff = _staff_duty(app, msg.from_addr)
     kind = classify_message(msg, scr.auto, from_training_staff=staff == "training")
-    return msg, scr, kind, forms
+    return Understood(raw.data, msg, scr, kind, forms)
 
 
 def handle(app: App, raw: RawMessage, role: str) -> Handled | None:
     """Process one message in one transaction; None if another instance got there first."""
     now = app.clock.utcnow()
-    msg, scr, kind, forms = understand(app, raw, role)
+    u = understand(app, raw)
+    msg, kind = u.msg, u.kind
     archive = archive_raw(app.archive_dir, msg.sha256, raw.data, now)
     try:
         with transaction(app.engine) as session:
@@ -117,29 +132,34 @@ def handle(app: App, raw: RawMessage, role: str) -> Handled | None:
             )
             session.add(seen)
             session.flush()  # claims (mailbox, uidvalidity, uid): a racing instance fails here
-            return _decide_and_record(app, session, seen, role, msg, scr, kind, forms, now)
+            return _decide_and_record(app, session, seen, role, u, now)
     except IntegrityError:
         log.info("message %s in %s already taken by another instance", raw.key, raw.mailbox)
         return None
 
 
-def _decide_and_record(
-    app: App, session: Session, seen: SeenMessage, role: str, msg: ParsedMessage, scr: Screen,
-    kind: MessageKind, forms: tuple[FormResult, ...], now: datetime,
-) -> Handled:
+def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str, u: Understood,
+                       now: datetime) -> Handled:
     assert seen.id is not None
+    msg, kind, forms = u.msg, u.kind, u.forms
     org_id, new_name = _identify(session, msg, forms)
     org = repo.load_org(session, org_id) if org_id else None
     staff = _staff_duty(app, msg.from_addr)
     granted_user = repo.handoff_user(session, msg.thread_ids) if staff == "access" else None
-    if granted_user is not None:
+    inbound = Inbound(role, msg, u.screen, kind, forms, now, staff, new_name)
+    if u.problem is not None:
+        decision = Decision(org=None, review=[u.problem])
+        if (mail := reply_for(decision, inbound, app.home_addresses)) is not None:
+            decision.mails.append(mail)
+    elif granted_user is not None:
         decision = _grant_by_reply(session, granted_user, msg, now)
+    elif kind.kind == "bounce":
+        decision = handle_bounce(session, u.data, now, app.duty_address(_duty_of(app, role)))
     elif kind.kind == "training_roster":
         decision = apply_training_roster(session, msg, now, app.calendar, app.duty_address("access"))
     elif staff == "implementation" and org is not None and kind.kind != "account_support":
         decision = _followup(org, now)
     else:
-        inbound = Inbound(role, msg, scr, kind, forms, now, staff, new_name)
         decision = decide(org, inbound, app.calendar)
         if (mail := reply_for(decision, inbound, app.home_addresses)) is not None:
             decision.mails.append(mail)
@@ -156,6 +176,10 @@ def _decide_and_record(
         "; ".join(decision.received + decision.review) or kind.reason,
         tuple(f"{m.template} -> {', '.join(m.to)}" for m in decision.mails),
     )
+
+
+def _duty_of(app: App, role: str) -> str:
+    return DUTY_OF_MAILBOX.get(role, "implementation")
 
 
 def _too_many_replies(app: App, session: Session, to: str, now: datetime) -> bool:
@@ -212,6 +236,10 @@ def _record(
     for action, detail in decision.events:
         repo.audit(session, now, action, org_id=org_id, seen_id=seen.id, detail=detail)
     for mail in decision.mails:
+        if mail.key == "reply" and undeliverable(session, mail.to[0]):
+            repo.audit(session, now, "reply_not_sent_undeliverable", org_id=org_id, seen_id=seen.id,
+                       detail={"to": mail.to[0]})
+            continue
         if mail.key == "reply" and _too_many_replies(app, session, mail.to[0], now):
             repo.audit(session, now, "reply_suppressed", org_id=org_id, seen_id=seen.id,
                        detail={"to": mail.to[0], "limit": app.config.limits.replies_per_window})

@@ -71,6 +71,9 @@ class FakeHandler(BaseHTTPRequestHandler):
     """HTTP/1.1 keep-alive handler; subclasses implement `route(method, body)`."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle plus the client's
+    # delayed ACK add ~40 ms to every response.
+    disable_nagle_algorithm = True
     server: FakeHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean

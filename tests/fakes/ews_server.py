@@ -24,6 +24,7 @@ Basic (401 with ``WWW-Authenticate: Basic`` otherwise); NTLM is not emulated.
 from __future__ import annotations
 
 import base64
+import hmac
 import itertools
 import secrets
 import threading
@@ -80,8 +81,10 @@ class Item:
 class FakeEws:
     """One mailbox behind an EWS endpoint; use as a context manager."""
 
-    def __init__(self, address: str, username: str, password: str) -> None:
-        self.address, self.username, self._password = address, username, password
+    def __init__(self, address: str, username: str, password: str, auth: str = "basic") -> None:
+        """auth "basic" (HTTP Basic) or "ntlm" (the NTLMv2 handshake, verified against the password)."""
+        self.address, self.username, self._password, self.auth = address, username, password, auth
+        self.ntlm_logins: list[tuple[str, str]] = []  # (domain, user) of each verified NTLM handshake
         self._lock = threading.RLock()
         self.folders: dict[str, Folder] = {}
         self.items: dict[str, Item] = {}
@@ -381,7 +384,9 @@ class _EwsHandler(FakeHandler):
         if method != "POST" or not self.path.lower().startswith("/ews/exchange.asmx"):
             self.reply(404)
             return
-        if not ews.check_auth(self.headers.get("Authorization", "")):
+        if ews.auth == "ntlm" and not self._ntlm(ews):
+            return
+        if ews.auth != "ntlm" and not ews.check_auth(self.headers.get("Authorization", "")):
             self.reply(401, b"", {"WWW-Authenticate": 'Basic realm="127.0.0.1"'})
             return
         try:
@@ -399,6 +404,88 @@ class _EwsHandler(FakeHandler):
 
     def _xml(self, status: int, text: str) -> None:
         self.reply(status, text.encode(), {"Content-Type": "text/xml; charset=utf-8"})
+
+    # NTLM authenticates the connection, not the request (MS-NLMP over HTTP): the handler
+    # object lives as long as its keep-alive connection, so it holds the handshake state.
+    _ntlm_challenge: bytes | None = None
+    _ntlm_ok = False
+
+    def _ntlm(self, ews: FakeEws) -> bool:
+        """True when this connection is authenticated; otherwise answer the next handshake step."""
+        header = self.headers.get("Authorization", "")
+        if not header.startswith("NTLM "):
+            if self._ntlm_ok:
+                return True
+            self.reply(401, b"", {"WWW-Authenticate": "NTLM"})
+            return False
+        blob = base64.b64decode(header[5:])
+        kind = int.from_bytes(blob[8:12], "little") if blob[:8] == b"NTLMSSP\0" else 0
+        if kind == 1:  # NEGOTIATE -> CHALLENGE
+            self._ntlm_challenge = secrets.token_bytes(8)
+            token = base64.b64encode(ntlm_challenge(self._ntlm_challenge)).decode()
+            self.reply(401, b"", {"WWW-Authenticate": f"NTLM {token}"})
+            return False
+        if kind == 3 and self._ntlm_challenge is not None:  # AUTHENTICATE
+            domain, user, nt_response = ntlm_authenticate_fields(blob)
+            if f"{domain}\\{user}".lower() == ews.username.lower() and ntlmv2_valid(
+                    ews._password, user, domain, self._ntlm_challenge, nt_response):
+                self._ntlm_ok = True
+                ews.ntlm_logins.append((domain, user))
+                return True
+        self._ntlm_ok, self._ntlm_challenge = False, None
+        self.reply(401, b"", {"WWW-Authenticate": "NTLM"})
+        return False
+
+
+# -- NTLM (MS-NLMP 2.2.1.2 CHALLENGE_MESSAGE, 2.2.1.3 AUTHENTICATE_MESSAGE, 3.3.2 NTLMv2) --------
+
+
+def ntlm_challenge(server_challenge: bytes, domain: str = "LAHSA", host: str = "EXCH01") -> bytes:
+    """A CHALLENGE_MESSAGE with target info (the AV pairs NTLMv2 clients fold into their proof)."""
+    flags = (0x00000001 | 0x00000004 | 0x00000200 | 0x00008000 | 0x00010000 | 0x00080000 | 0x00800000
+             | 0x02000000 | 0x20000000 | 0x40000000 | 0x80000000)  # UNICODE .. NTLM, ESS, TARGET_INFO, 128, 56
+    name = domain.encode("utf-16-le")
+    filetime = int((datetime.now(UTC) - datetime(1601, 1, 1, tzinfo=UTC)).total_seconds() * 10_000_000)
+
+    def av(av_id: int, value: bytes) -> bytes:
+        return av_id.to_bytes(2, "little") + len(value).to_bytes(2, "little") + value
+
+    info = (av(2, name) + av(1, host.encode("utf-16-le")) + av(4, f"{domain.lower()}.org".encode("utf-16-le"))
+            + av(3, f"{host.lower()}.{domain.lower()}.org".encode("utf-16-le"))
+            + av(7, filetime.to_bytes(8, "little")) + av(0, b""))
+    header_len = 56
+    name_off, info_off = header_len, header_len + len(name)
+
+    def fields(length: int, offset: int) -> bytes:
+        return length.to_bytes(2, "little") * 2 + offset.to_bytes(4, "little")
+
+    version = bytes([10, 0]) + (17763).to_bytes(2, "little") + b"\0\0\0\x0f"
+    return (b"NTLMSSP\0" + (2).to_bytes(4, "little") + fields(len(name), name_off) + flags.to_bytes(4, "little")
+            + server_challenge + b"\0" * 8 + fields(len(info), info_off) + version + name + info)
+
+
+def ntlm_authenticate_fields(blob: bytes) -> tuple[str, str, bytes]:
+    """(domain, user, NtChallengeResponse) of an AUTHENTICATE_MESSAGE (Unicode strings assumed)."""
+
+    def field(at: int) -> bytes:
+        length = int.from_bytes(blob[at:at + 2], "little")
+        offset = int.from_bytes(blob[at + 4:at + 8], "little")
+        return blob[offset:offset + length]
+
+    nt_response = field(20)
+    domain, user = field(28).decode("utf-16-le"), field(36).decode("utf-16-le")
+    return domain, user, nt_response
+
+
+def ntlmv2_valid(password: str, user: str, domain: str, server_challenge: bytes, nt_response: bytes) -> bool:
+    """NTProofStr == HMAC_MD5(NTOWFv2, ServerChallenge + temp), NTOWFv2 from MD4 of the password."""
+    from spnego._ntlm_raw.md4 import md4  # OpenSSL 3 has no MD4; pyspnego ships its own primitive
+
+    if len(nt_response) <= 16:
+        return False  # NTLMv1: not accepted, as modern Exchange does not
+    key = hmac.new(md4(password.encode("utf-16-le")), (user.upper() + domain).encode("utf-16-le"), "md5").digest()
+    proof, temp = nt_response[:16], nt_response[16:]
+    return hmac.compare_digest(hmac.new(key, server_challenge + temp, "md5").digest(), proof)
 
 
 def as_dict(fake: FakeEws) -> dict[str, Any]:

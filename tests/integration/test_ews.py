@@ -294,3 +294,20 @@ def test_unreachable_server_is_transient() -> None:
         finally:
             sender.close()
             close_connections()
+
+
+def test_ntlm_handshake_with_the_right_password_only() -> None:
+    with FakeEws(ADDRESS, USER, PASSWORD, auth="ntlm") as fake:
+        mid = fake.deliver(mime(1), T0)
+        good = EwsMailbox("join", ADDRESS, fake.url, USER, PASSWORD, timeout=5)  # auth_type defaults to NTLM
+        bad = EwsMailbox("join", ADDRESS, fake.url, USER, "wrong", timeout=5)
+        try:
+            assert good.list_pending().keys == (mid,)
+            assert [m.data for m in good.fetch([mid])] == [mime(1)]
+            assert fake.ntlm_logins[0] == ("LAHSA", "svc-hmisbot")
+            with pytest.raises(MailboxError):
+                bad.list_pending()
+        finally:
+            good.close()
+            bad.close()
+            close_connections()

@@ -59,13 +59,14 @@ class World:
     root: Path
     db: str
     now: str = "2026-11-30T09:00:00-08:00"
+    extra: str = ""  # more YAML for mailboxes.yaml
     seen_files: set[str] = field(default_factory=set)
     all_sent: list[Sent] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         db = self.db if not self.db.startswith("sqlite") else "sqlite:///hmisbot.sqlite3"
-        (self.root / "mailboxes.yaml").write_text(CONFIG.format(db=db))
+        (self.root / "mailboxes.yaml").write_text(CONFIG.format(db=db) + self.extra)
         bot = self.app()
         init_db(bot.engine)
         poll_all(bot, list(bot.config.mailboxes))  # first contact with empty inboxes
@@ -79,8 +80,19 @@ class World:
         self.now = now
         return self
 
-    def mail(self, inbox: str, sender: str, subject: str, body: str = "", *, attachments: tuple[tuple[str, bytes], ...] = (),
-             in_reply_to: str | None = None, headers: dict[str, str] | None = None) -> str:
+    def deliver(self, inbox: str, data: bytes) -> None:
+        mailbox.Maildir(self.root / "mail" / inbox, create=True).add(data)
+
+    def outbox_bytes(self, message_id: str) -> bytes:
+        for path in (self.root / "outbox").glob("*.eml"):
+            data = path.read_bytes()
+            if message_id.encode() in data:
+                return data
+        raise KeyError(message_id)
+
+    def mail(self, inbox: str, sender: str, subject: str, body: str = "", *,
+             attachments: tuple[tuple[str, bytes], ...] = (), in_reply_to: str | None = None,
+             headers: dict[str, str] | None = None) -> str:
         msg = EmailMessage()
         msg["From"] = sender
         msg["To"] = INBOX[inbox]
