@@ -244,6 +244,18 @@ def run() -> None:
 
 
 @app.command()
+def purge(dry_run: Annotated[bool, typer.Option("--dry-run", help="count, delete nothing")] = False) -> None:
+    """Delete archived mail and per-message records older than retention_years (HUD: 7)."""
+    from bot.retention import purge as run_purge
+
+    bot = build_app()
+    done = run_purge(bot, dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    typer.echo(f"older than {done.cutoff.date()}: {verb} {done.files} archived file(s), "
+               f"{done.messages} message record(s), {done.documents} document record(s)")
+
+
+@app.command()
 def demo(
     folder: Annotated[Path, typer.Option("--dir", help="where to build the demo")] = Path("hmisbot-demo"),
 ) -> None:
