@@ -63,6 +63,10 @@ class App:
     def duty_address(self, duty: str) -> str:
         return str(getattr(self.config.staff, duty).primary)
 
+    def staff_addresses(self, duty: str) -> list[str]:
+        d = getattr(self.config.staff, duty)
+        return [str(a).lower() for a in (d.primary, d.backup) if a]
+
     def role_of(self, name: str) -> str:
         return str(self.config.mailboxes[name].effective_role)
 

@@ -193,6 +193,8 @@ class Config(_Strict):
     limits: Limits = Limits()
     closures: tuple[date, ...] = ()  # extra office closure dates
     trusted_authserv_ids: tuple[str, ...] = ()  # RFC 8601 authserv-id of our own MTA
+    # Who may send training completion rosters besides the training duty (e.g. the training website).
+    trusted_roster_senders: tuple[EmailStr, ...] = ()
     retention_years: int = Field(default=7, ge=1)
     base_dir: Path = Path(".")  # the config file's folder; relative paths resolve against it
 

@@ -65,7 +65,7 @@ def _forms(layouts: range) -> Iterator[Paper]:
 
 def _blank_and_lookalikes() -> Iterator[Paper]:
     yield Paper("org-blank", "organization_agreement",
-                sp.organization_agreement_pdf("", "", "", "", filled=False, signed=False), 2, False, True)
+                sp.organization_agreement_pdf("", "", "", "", filled=False, signed=False), 2, False, None)
     yield Paper("user-blank", "user_agreement", sp.user_agreement_pdf("", "", "", "", filled=False, layout=1),
                 2, False)
     looks: list[tuple[str, Callable[[], bytes]]] = [

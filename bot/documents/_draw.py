@@ -132,6 +132,6 @@ def signature_line(pen: Pen, label: str, x: float, y: float, width: float, signe
     """A signature label and line, with an ink scribble when `signed`."""
     end = field_line(pen, label, x, y, width, None)
     if signed:
-        start = x + stringWidth(label, pen.body_font, 9.5) + 10
-        span = min(1.9 * inch, end - start - 6)
-        scribble(pen, start + pen.rng.uniform(0, 8), y - 1, width=span)
+        start = x + stringWidth(label, pen.body_font, 9.5) + 14  # people sign clear of the label
+        span = min(1.9 * inch, end - start - 30)
+        scribble(pen, start + pen.rng.uniform(0, 24), y - 1, width=span)

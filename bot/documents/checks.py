@@ -86,10 +86,13 @@ def measure(gray: NDArray[np.uint8], box: Box, printed: Sequence[Word] = ()) -> 
     rule = _long_runs(_rows_dilate(dark, 1), max(gray.shape[1] // 25, 8))
     dark &= ~_rows_dilate(rule, 2)
     # keep pixels with >= 2 dark neighbours: strokes are connected, specks are not
-    p = np.pad(dark, 1)
-    neigh = sum(np.roll(np.roll(p, dy, 0), dx, 1) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
-                if dy or dx)[1:-1, 1:-1]
-    dark &= neigh >= 2
+    p = np.pad(dark, 1).astype(np.uint8)
+    neigh = np.zeros(p.shape, dtype=np.uint8)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                neigh += np.roll(np.roll(p, dy, 0), dx, 1)
+    dark &= neigh[1:-1, 1:-1] >= 2
     return Ink(float(dark.mean()), float(dark.any(axis=0).sum()) / gray.shape[1])
 
 
@@ -103,7 +106,8 @@ def _printed_above(label: Label, words: Sequence[Word]) -> list[Word]:
     def wordlike(t: str) -> bool:
         letters = sum(c.isalpha() for c in t)
         return letters >= 3 and letters >= 0.75 * len(t)
-    return [w for w in words if wordlike(w.text) and w.cy < label.box.y0 - 0.5 * h
+    # a heading ends well above the label's row; ink read as words reaches down to the line
+    return [w for w in words if wordlike(w.text) and w.y1 < label.box.y0 - 0.3 * h
             and w.y1 > area.y0 and w.x1 > area.x0 and w.x0 < area.x1]
 
 
@@ -114,10 +118,27 @@ def _ink_at(label: Label, words: Sequence[Word], gray: NDArray[np.uint8]) -> Ink
     return measure(gray, label.area)
 
 
+def _row_above(labels: Sequence[Label], coc: Box | None) -> Label | None:
+    """Where the signature line must be when ink over its label spoiled the OCR: the
+    row above "Printed Name", one row pitch up (the layout of every version seen)."""
+    own = [lb for lb in labels if not (coc and coc.contains_box(lb.box))]
+    names = [lb for lb in own if lb.key in ("printed name", "name")]
+    if not names:
+        return None
+    p = min(names, key=lambda lb: lb.box.y0)
+    below = [lb.box.y0 - p.box.y0 for lb in own if lb.box.y0 > p.box.y1 and abs(lb.box.x0 - p.box.x0) < 0.12]
+    if not below:
+        return None
+    pitch = min(below)
+    box = Box(p.box.x0, p.box.y0 - pitch, p.box.x0 + 0.07, p.box.y1 - pitch)
+    area = Box(box.x1 + 0.004, box.y0, p.area.x1, box.y1)
+    return Label("signature", box, area)
+
+
 def _signature_label(kind: str, labels: Sequence[Label], coc: Box | None) -> Label | None:
     mine = [lb for lb in labels if lb.key in SIGNATURE_LABELS and not (coc and coc.contains_box(lb.box))]
     mine.sort(key=lambda lb: (lb.key != "user signature", lb.box.y0))
-    return mine[0] if mine else None
+    return mine[0] if mine else _row_above(labels, coc)
 
 
 def run_checks(kind: str, words: Sequence[Word], gray: NDArray[np.uint8]) -> dict[str, bool]:

@@ -65,8 +65,9 @@ def _alnum(text: str) -> int:
 def look_image(number: int, img: Image.Image, dpi: float) -> Page:
     """First look at an image page: grey, OCR scale, coarse orientation, title band."""
     g = ocr.to_ocr_scale(img, dpi)
-    small = np.asarray(g.reduce(4) if min(g.size) >= 8 else g)
-    if float(np.mean(small < 128)) < 0.002:  # blank sheet (a scanned back side)
+    # a blank sheet (a scanned back side): 2x2 averaging melts single specks, not strokes
+    small = np.asarray(g.reduce(2) if min(g.size) >= 4 else g)
+    if float(np.mean(small < 150)) < 0.001:
         return Page(number, OCR, image=g, complete=True)
     g, skew, band = orient(g)
     return Page(number, OCR, band_text=band, image=g, skew=skew)
@@ -78,7 +79,10 @@ def read_image_full(page: Page) -> None:
     if abs(page.skew) >= 0.3:
         page.image = page.image.rotate(-page.skew, resample=Image.Resampling.BILINEAR, fillcolor=255)
         page.skew = 0.0
-    r = ocr.engine().read(page.image)
+    img = page.image
+    f = ocr.FULL_DPI / ocr.OCR_DPI  # boxes are normalised, so the ink image keeps its resolution
+    small = img.resize((max(1, int(img.width * f)), max(1, int(img.height * f))), Image.Resampling.BILINEAR)
+    r = ocr.engine().read(small)
     page.text, page.words, page.complete = r.text, r.words, True
 
 

@@ -54,18 +54,18 @@ def normalise_date(text: str) -> str | None:
     if m := re.search(r"(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4}|\d{2})\b", digits):
         return _mk(int(m[3]), int(m[1]), int(m[2]))  # US order: month first
     low = t.lower()
-    if m := re.search(r"([a-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", low):
-        if m[1] in _MONTHS:
-            return _mk(int(m[3]), _MONTHS[m[1]], int(m[2]))
-    if m := re.search(r"(\d{1,2})\s+([a-z]{3})[a-z]*\.?,?\s+(\d{4})", low):
-        if m[2] in _MONTHS:
-            return _mk(int(m[3]), _MONTHS[m[2]], int(m[1]))
+    m = re.search(r"([a-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", low)
+    if m and m[1] in _MONTHS:
+        return _mk(int(m[3]), _MONTHS[m[1]], int(m[2]))
+    m = re.search(r"(\d{1,2})\s+([a-z]{3})[a-z]*\.?,?\s+(\d{4})", low)
+    if m and m[2] in _MONTHS:
+        return _mk(int(m[3]), _MONTHS[m[2]], int(m[1]))
     return None
 
 
 def _clean(key: str, words: Sequence[Word]) -> str | None:
     good = [w for w in words if w.conf >= 40 and any(c.isalnum() for c in w.text)]
-    text = " ".join(text_of(good).split()).strip(" _.,;:-|")
+    text = " ".join(text_of(good).replace("_", " ").split()).strip(" .,;:-|")
     if not text:
         return None
     if key == "date":
@@ -98,6 +98,10 @@ def extract_fields(kind: str, words: Sequence[Word]) -> dict[str, str]:
                     break
             if field in out:
                 break
+    if "date" not in out:  # its label lost to OCR: the last date written on the page
+        dates = [d for w in words if (d := normalise_date(w.text)) and w.conf >= 40]
+        if dates:
+            out["date"] = dates[-1]
     if kind != ORGANIZATION_AGREEMENT and "email" not in out:
         found = [e for e in _EMAIL.findall(" ".join(w.text for w in words)) if not e.lower().endswith("lahsa.org")]
         if found:

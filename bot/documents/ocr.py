@@ -24,7 +24,8 @@ from PIL import Image
 from bot.documents.words import Word
 
 BAND_FRACTION = 0.2  # titles sit in the top fifth on every layout seen
-OCR_DPI = 150  # enough for 9-pt labels; more is slower and no better
+OCR_DPI = 150  # page images are kept at this resolution (ink checks)
+FULL_DPI = 120  # full-page OCR: labels still read, at half the time of 150 dpi (bench/classify.py)
 
 
 def tessdata_dir() -> str:

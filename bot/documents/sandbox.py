@@ -10,6 +10,7 @@ exception, never a hang.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import multiprocessing as mp
 import resource
@@ -142,10 +143,8 @@ class SandboxPool:
             self._closed = True
             idle, self._idle = self._idle, []
         for w in idle:
-            try:
-                w.conn.send(None)
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):
+                w.conn.send(None)  # ask it to exit; kill() follows anyway
             w.kill()
 
 

@@ -146,6 +146,7 @@ class EwsMailbox:
             query.page_size = self.page_size  # FindItem pages of this many (IndexedPageItemView)
             items = list(query)
         except EWS_ERRORS as e:
+            self._watched = None  # a recreated folder has a new id: resolve it again next time
             raise MailboxError(f"{self.name}: FindItem on {self.folder} failed: {_describe(e)}") from e
         keys: list[str] = []
         for item in items:
@@ -179,10 +180,12 @@ class EwsMailbox:
             target = self._child_folder(target_name)
             (result,) = self._account.bulk_move(ids=[ItemId(id=msg.key)], to_folder=target)
         except EWS_ERRORS as e:
+            self._children.clear()  # the folder may have been deleted: look it up again next time
             raise MailboxError(f"{self.name}: moving {msg.key} to {target_name} failed: {_describe(e)}") from e
         if isinstance(result, ErrorItemNotFound):
             log.warning("%s: item %s not found; nothing moved", self.name, msg.key)
         elif isinstance(result, Exception):
+            self._children.clear()
             raise MailboxError(f"{self.name}: moving {msg.key} to {target_name} failed: {_describe(result)}")
         else:
             log.info("%s: moved item %s to %s", self.name, msg.key, target_name)
@@ -257,6 +260,6 @@ def _utc(value: object) -> datetime | None:
 
 
 def _describe(e: BaseException) -> str:
-    """Class and message, with the connection error exchangelib re-raised as a timeout."""
+    """Class and message, cut short (exchangelib puts whole HTTP responses in some messages)."""
     text = f"{type(e).__name__}: {e}"
     return text if len(text) < 500 else text[:500] + "..."

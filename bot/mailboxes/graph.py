@@ -182,10 +182,7 @@ class GraphMailbox:
 
     def list_pending(self) -> Listing:
         """Every message id in the watched folder, oldest first by receivedDateTime."""
-        try:
-            self._sync()
-        except httpx.HTTPError as e:
-            raise MailboxError(f"{self.name}: delta query failed: {e}") from e
+        self._sync()
         keys = sorted(self._pending, key=lambda k: (self._pending[k] or _LATEST, k))
         return Listing(uidvalidity=None, keys=tuple(keys))
 
@@ -205,9 +202,13 @@ class GraphMailbox:
     def settle(self, msg: RawMessage, outcome: Outcome) -> None:
         """Move a message to the processed or review folder; a message already gone is fine."""
         target = self.processed_folder if outcome == "processed" else self.review_folder
-        folder_id = self._child_folder_id(target)
         url = self._http.url("users", self.address, "messages", msg.key, "move")
-        response = self._call("move", "POST", url, json={"destinationId": folder_id})
+        response = self._call("move", "POST", url, json={"destinationId": self._child_folder_id(target)})
+        if response.status_code in (400, 404):
+            # The message is gone, or a person deleted the folder whose id we cached: look the
+            # folder up again and try once more before believing the message is gone.
+            self._folder_ids.pop(target.lower(), None)
+            response = self._call("move", "POST", url, json={"destinationId": self._child_folder_id(target)})
         if response.status_code == 404:
             log.warning("%s: message %s not found; nothing moved", self.name, msg.key)
         else:

@@ -141,6 +141,15 @@ def org_by_thread(session: Session, thread_ids: Iterable[str]) -> int | None:
     return prog
 
 
+def answers_staff(session: Session, thread_ids: Iterable[str], staff: Iterable[str]) -> bool:
+    """True when the message answers mail that one of these staff addresses sent (a follow-up)."""
+    ids, senders = list(thread_ids), [a.lower() for a in staff]
+    if not ids or not senders:
+        return False
+    return session.exec(select(SeenMessage.id).where(
+        col(SeenMessage.message_id).in_(ids), col(SeenMessage.sender).in_(senders))).first() is not None
+
+
 def handoff_user(session: Session, thread_ids: Iterable[str]) -> str | None:
     """The user a staff reply is about, when it answers one of our access hand-offs."""
     ids = list(thread_ids)

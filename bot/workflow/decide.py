@@ -9,6 +9,7 @@ the message needs a person, and the mails to send. No I/O, no clock but ``now``.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -34,6 +35,8 @@ HOME = {
     "account_support": "support",
 }
 MIN_CONFIDENCE = 0.75
+# Defects (bot.mail.unpack) that mean an attachment was refused, not merely unremarkable.
+_REFUSED = re.compile(r"refused|inflates past|nested too deep|unreadable \(|not a readable zip")
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ def decide(org_in: OrgState | None, inbound: Inbound, cal: BusinessCalendar) -> 
         d.events.append(("organization_created", {"name": org.name}))
     _apply_forms(org, inbound, d)
     _apply_kind(org, inbound, d)
+    d.review.extend(f"attachment not read: {x}" for x in inbound.msg.defects if _REFUSED.search(x))
     if org is not None:
         d.newly_ready = refresh_access(org, inbound.now.date(), cal)
         for user in d.newly_ready:

@@ -86,10 +86,8 @@ def _identify(session: Session, msg: ParsedMessage, forms: Sequence[FormResult])
 
 
 def _staff_duty(app: App, address: str) -> str | None:
-    for duty, d in app.config.staff:
-        if address in (str(d.primary).lower(), str(d.backup or "").lower()):
-            return str(duty)
-    return None
+    return next((duty for duty in ("implementation", "training", "access")
+                 if address.lower() in app.staff_addresses(duty)), None)
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,9 @@ def understand(app: App, raw: RawMessage) -> Understood:
                           f"message of {msg.size / 1048576:.1f} MB is larger than the {limit:g} MB limit")
     forms = read_forms(app, msg) if scr.auto is None else ()
     staff = _staff_duty(app, msg.from_addr)
-    kind = classify_message(msg, scr.auto, from_training_staff=staff == "training")
+    with Session(app.engine) as session:
+        followup = repo.answers_staff(session, msg.thread_ids, app.staff_addresses("implementation"))
+    kind = classify_message(msg, scr.auto, answers_setup_followup=followup, from_training_staff=staff == "training")
     return Understood(raw.data, msg, scr, kind, forms)
 
 
@@ -155,6 +155,8 @@ def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str,
         decision = _grant_by_reply(session, granted_user, msg, now)
     elif kind.kind == "bounce":
         decision = handle_bounce(session, u.data, now, app.duty_address(_duty_of(app, role)))
+    elif kind.kind == "training_roster" and not _may_send_rosters(app, msg, u.screen):
+        decision = Decision(org=None, review=[f"training roster from {msg.from_addr}, who may not send rosters"])
     elif kind.kind == "training_roster":
         decision = apply_training_roster(session, msg, now, app.calendar, app.duty_address("access"))
     elif staff == "implementation" and org is not None and kind.kind != "account_support":
@@ -176,6 +178,12 @@ def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str,
         "; ".join(decision.received + decision.review) or kind.reason,
         tuple(f"{m.template} -> {', '.join(m.to)}" for m in decision.mails),
     )
+
+
+def _may_send_rosters(app: App, msg: ParsedMessage, scr: Screen) -> bool:
+    """Completions grant access: only the training duty or a configured roster sender, authenticated."""
+    allowed = {str(a).lower() for a in app.config.trusted_roster_senders}
+    return scr.authenticated and (_staff_duty(app, msg.from_addr) == "training" or msg.from_addr in allowed)
 
 
 def _duty_of(app: App, role: str) -> str:

@@ -37,7 +37,7 @@ class Fault:
     method: str = ""
     body_part: bytes = b""  # e.g. b"<m:CreateItem" to pick one SOAP operation
     times: int = 1
-    action: Callable[[], None] | None = None  # run just before answering (to stage a race)
+    action: Callable[[], object] | None = None  # run just before answering (to stage a race)
 
     def matches(self, method: str, path: str, body: bytes = b"") -> bool:
         return self.path_part in path and (not self.method or self.method == method) and self.body_part in body

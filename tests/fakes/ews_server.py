@@ -29,6 +29,7 @@ import itertools
 import secrets
 import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -152,7 +153,7 @@ class FakeEws:
         return [op for op, _ in self.requests]
 
     def fail_once(self, op: str, code: str, text: str, message_xml: str = "", status: int = 200,
-                  action: Any = None) -> None:
+                  action: Callable[[], object] | None = None) -> None:
         """Answer the next `op` request with a documented error response message (ResponseClass="Error")."""
         xml = f"<m:MessageXml>{message_xml}</m:MessageXml>" if message_xml else ""
         body = _envelope(f"<m:{op}Response>" + _messages([_error(op, code, text, xml)]) + f"</m:{op}Response>")
@@ -267,8 +268,12 @@ class FakeEws:
         target = self._folder_ref(req.find("m:ToFolderId", NS))
         out = []
         for ref in req.find("m:ItemIds", NS) or []:
+            if target is None:
+                out.append(_error("MoveItem", "ErrorToFolderNotFound", "The specified destination folder could not "
+                                  "be found.", "<m:Items/>"))
+                continue
             item = self.items.pop(ref.get("Id", ""), None)
-            if item is None or target is None:
+            if item is None:
                 out.append(_error("MoveItem", "ErrorItemNotFound", "The specified object was not found in the store.",
                                   "<m:Items/>"))
                 continue
@@ -490,5 +495,5 @@ def ntlmv2_valid(password: str, user: str, domain: str, server_challenge: bytes,
 
 def as_dict(fake: FakeEws) -> dict[str, Any]:
     """A compact view of the store for assertion messages."""
-    return {f.name or f.distinguished: [i.id for i in fake.items.values() if i.folder_id == f.id]
+    return {f.name or f.distinguished or f.id: [i.id for i in fake.items.values() if i.folder_id == f.id]
             for f in fake.folders.values()}

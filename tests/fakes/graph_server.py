@@ -252,10 +252,8 @@ class FakeGraph:
         with self._lock:
             msg = box.messages.get(message_id)
             target = box.folder(destination)
-            if msg is None:
+            if msg is None or target is None:  # a missing message or destination folder alike
                 return 404, _error("ErrorItemNotFound", "The specified object was not found in the store.")
-            if target is None:
-                return 400, _error("ErrorInvalidIdMalformed", "Id is malformed.")
             del box.messages[message_id]
             self._changed(msg.folder_id, msg.id)  # gone from the source folder
             moved = Message(graph_id(), target.id, msg.mime, msg.received)

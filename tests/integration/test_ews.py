@@ -311,3 +311,18 @@ def test_ntlm_handshake_with_the_right_password_only() -> None:
             good.close()
             bad.close()
             close_connections()
+
+
+def test_a_deleted_target_folder_is_created_again(ews: FakeEws, make_box: Any) -> None:
+    a, b = ews.deliver(mime(1), T0), ews.deliver(mime(2), T0 + timedelta(minutes=1))
+    box = make_box()
+    box.settle(RawMessage("join", a, b""), "processed")
+    old = ews.folder("Processed")
+    assert old is not None
+    del ews.folders[old.id]  # deleted by a person, mail and all
+    ews.items = {k: i for k, i in ews.items.items() if i.folder_id != old.id}
+
+    with pytest.raises(MailboxError):
+        box.settle(RawMessage("join", b, b""), "processed")  # the cached id is stale once
+    box.settle(RawMessage("join", b, b""), "processed")
+    assert [i.mime for i in ews.items_in("Processed")] == [mime(2)]

@@ -439,3 +439,21 @@ def test_unreachable_graph_is_transient(graph: FakeGraph, make_sender: Any) -> N
         with pytest.raises(TransientSendError, match="not reached") as caught:
             make_sender(base_url=dead).send(reply())
     assert not isinstance(caught.value, UnknownOutcomeError)
+
+
+def test_a_deleted_target_folder_is_found_again(graph: FakeGraph, make_box: Any) -> None:
+    a = graph.deliver(ADDRESS, mime(1), T0)
+    b = graph.deliver(ADDRESS, mime(2), T0 + timedelta(minutes=1))
+    box, _ = make_box()
+    box.list_pending()
+    box.settle(RawMessage("training", a, b""), "processed")
+    state = graph.box(ADDRESS)
+    old = graph.folder_named(ADDRESS, "Processed")
+    assert old is not None
+    del state.folders[old.id]  # a person deleted the folder in Outlook (with the mail in it)
+    state.messages = {k: m for k, m in state.messages.items() if m.folder_id != old.id}
+
+    box.settle(RawMessage("training", b, b""), "processed")
+
+    assert [m.mime for m in graph.messages_in(ADDRESS, "Processed")] == [mime(2)]
+    assert box.list_pending().keys == ()

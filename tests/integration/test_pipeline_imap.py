@@ -34,6 +34,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.cli import app as cli_app
+from bot.config import ConfigError
 from bot.demo import Seed, _message, seeds
 from bot.store.db import make_engine
 from bot.store.models import MailboxState, Organization, OutboxRow, Program, ReviewItem, SeenMessage
@@ -245,15 +246,15 @@ E2E = {  # subject -> (outcome, reply template or None)
 
 def test_poll_once_end_to_end_as_a_subprocess(lahsa, smtp, secrets, db_url, engine, tmp_path):
     config = write_config(tmp_path, db_url, lahsa, smtp)
-    first = cli(config, "poll", "--once")  # first contact with empty inboxes
-    assert first.returncode == 0, first.stderr
-    assert first.stdout.count("0 processed, 0 skipped, 0 left as baseline, 0 failed") == 3
+    code, out = cli_in_process(config, "poll", "--once")  # first contact with empty inboxes
+    assert code == 0, out
+    assert out.count("0 processed, 0 skipped, 0 left as baseline, 0 failed") == 3
 
     mail = {subject: demo_mail(subject) for subject in E2E}
     for inbox, raw in mail.values():
         lahsa.append(USER_OF[inbox], raw)
 
-    done = cli(config, "poll", "--once")
+    done = cli(config, "poll", "--once")  # a separate process, as cron or an operator runs it
     assert done.returncode == 0, done.stdout + done.stderr
     assert "training: 2 processed" in done.stdout and "support: 2 processed" in done.stdout
     assert "join: 3 processed" in done.stdout
@@ -309,8 +310,8 @@ def test_poll_once_end_to_end_as_a_subprocess(lahsa, smtp, secrets, db_url, engi
     assert all(m.baseline_done and m.last_error is None for m in states.values())
 
     # Polling again finds nothing and sends nothing.
-    again = cli(config, "poll", "--once")
-    assert again.returncode == 0 and "outbox: sent 0" in again.stdout
+    code, out = cli_in_process(config, "poll", "--once")
+    assert code == 0 and "outbox: sent 0" in out
     assert len(smtp.handler.received) == 7
 
 
@@ -332,8 +333,8 @@ def test_poll_over_tls_with_a_private_ca(lahsa, smtp_server, secrets, db_url, en
     # Without the CA file the server's certificate is refused: nothing happens, exit 1.
     text = config.read_text().replace(f"ca_file: {lahsa.cafile}", "ca_file: missing-ca.pem")
     config.write_text(text)
-    bad = cli(config, "poll", "--once")
-    assert bad.returncode == 2 and "ca_file" in bad.stderr and "missing-ca.pem" in bad.stderr
+    with pytest.raises(ConfigError, match=r"ca_file: cannot load .*missing-ca\.pem"):
+        cli_in_process(config, "poll", "--once")  # the CLI's main() turns this into exit code 2
 
 
 # -- 2. first contact, --backfill --------------------------------------------------------------
@@ -516,22 +517,23 @@ def test_failing_message_is_retried_then_sent_to_review(lahsa, smtp, secrets, db
 
 def test_unreachable_server_is_recorded_and_reported_once(lahsa, smtp, secrets, db_url, engine, tmp_path):
     config = write_config(tmp_path, db_url, lahsa, smtp, schedule={"stalled_mailbox_after": "10m"})
-    ok = cli(config, "poll", "--once", now="2026-11-30T10:00:00-08:00")
-    assert ok.returncode == 0, ok.stderr
+    code, out = cli_in_process(config, "poll", "--once", now="2026-11-30T10:00:00-08:00")
+    assert code == 0, out
     lahsa.stop()
 
     # 5 minutes later: failing, not yet stalled; the CLI says so and exits 1.
     early = cli(config, "poll", "--once", now="2026-11-30T10:05:00-08:00")
     assert early.returncode == 1, early.stderr
     assert early.stdout.count("FAILED mailbox check failed: MailboxError") == 3
+    assert "Traceback" not in early.stderr
     states = {m.mailbox: m for m in rows(engine, MailboxState)}
     assert all(m.last_error and "MailboxError" in m.last_error and not m.stalled_reported for m in states.values())
     assert smtp.handler.received == []
 
     # 20 minutes later: stalled; the implementation duty hears once per mailbox.
     for now in ("2026-11-30T10:20:00-08:00", "2026-11-30T10:25:00-08:00"):
-        late = cli(config, "poll", "--once", now=now)
-        assert late.returncode == 1
+        code, out = cli_in_process(config, "poll", "--once", now=now)
+        assert code == 1 and out.count("FAILED mailbox check failed") == 3
     mails = received(smtp.handler)
     assert [str(m["X-HMISbot-Kind"]) for m in mails] == ["mailbox_stalled"] * 3
     assert {str(m["To"]) for m in mails} == {IMPLEMENTATION}
@@ -545,8 +547,8 @@ def test_unreachable_server_is_recorded_and_reported_once(lahsa, smtp, secrets, 
 
     # The server comes back: the next poll clears the error; a later stall is reported anew.
     lahsa.start()
-    back = cli(config, "poll", "--once", now="2026-11-30T10:30:00-08:00")
-    assert back.returncode == 0, back.stdout + back.stderr
+    code, out = cli_in_process(config, "poll", "--once", now="2026-11-30T10:30:00-08:00")
+    assert code == 0, out
     states = {m.mailbox: m for m in rows(engine, MailboxState)}
     assert all(m.last_error is None and not m.stalled_reported for m in states.values())
     assert len(smtp.handler.received) == 3
