@@ -2,4 +2,7 @@
 
 from bot.cli import main
 
-main()
+# The guard matters: the document sandbox starts its workers with forkserver, which
+# re-imports the main module; without it every worker would run the CLI again.
+if __name__ == "__main__":
+    main()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
@@ -19,12 +21,17 @@ from sqlalchemy.engine import Engine
 
 from bot.calendar import BusinessCalendar
 from bot.clock import Clock
-from bot.config import Config, ConfigError, MailboxConfig, secret_from_env
+from bot.config import Config, ConfigError, MailboxConfig, SendConfig, secret_from_env
 from bot.documents.model import FormResult
 from bot.mailboxes.base import Mailbox
 from bot.outbox.render import make_env
 from bot.outbox.senders.base import Sender
 from bot.store.db import make_engine
+
+if TYPE_CHECKING:
+    from bot.mailboxes.oauth import MsalTokenProvider
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -71,9 +78,10 @@ class App:
         return str(self.config.mailboxes[name].effective_role)
 
     def read_document(self, data: bytes, source: str) -> Sequence[FormResult]:
-        from bot.documents.reader import read_document
+        """Untrusted bytes are read in the sandbox pool's worker processes (limits, both cores)."""
+        from bot.documents.sandbox import read_document_safely
 
-        return read_document(data, source)
+        return read_document_safely(data, source)
 
     def mailbox(self, name: str) -> Mailbox:
         if name not in self._mailboxes:
@@ -102,6 +110,7 @@ class App:
 
 
 def build_mailbox(name: str, box: MailboxConfig, config: Config) -> Mailbox:
+    """The adapter for one configured mailbox; makes no network request (first use does)."""
     if box.backend == "maildir":
         from bot.mailboxes.maildir import MaildirMailbox
 
@@ -114,10 +123,23 @@ def build_mailbox(name: str, box: MailboxConfig, config: Config) -> Mailbox:
         assert box.host is not None
         return ImapMailbox(
             name, str(box.address), box.host, box.port or (993 if box.security == "ssl" else 143), box.security,
-            box.username or str(box.address), secret_from_env(box.password_env), token_provider(box),
+            box.username or str(box.address), secret_from_env(box.password_env), token_provider(box, config),
             folder=box.folder, processed_folder=box.processed_folder, review_folder=box.review_folder,
             ssl_context=tls_context(config, box.ca_file),
         )
+    if box.backend == "graph":
+        from bot.mailboxes.graph import GRAPH_BASE_URL, GraphMailbox
+
+        return GraphMailbox(name, str(box.address), _required(token_provider(box, config)), box.folder,
+                            box.processed_folder, box.review_folder, base_url=box.service_endpoint or GRAPH_BASE_URL,
+                            ssl_context=tls_context(config, box.ca_file))
+    if box.backend == "ews":
+        from bot.mailboxes.ews import EwsMailbox
+
+        assert box.service_endpoint is not None  # validated in MailboxConfig
+        return EwsMailbox(name, str(box.address), box.service_endpoint, box.username or str(box.address),
+                          _required(secret_from_env(box.password_env)), box.folder, box.processed_folder,
+                          box.review_folder, auth_type=box.auth_type)
     raise NotImplementedError(f"mailbox backend {box.backend} is not available yet")
 
 
@@ -132,17 +154,31 @@ def tls_context(config: Config, ca_file: str | None) -> ssl.SSLContext | None:
         raise ConfigError(f"ca_file: cannot load {path}: {exc}") from None
 
 
-def token_provider(box: MailboxConfig):  # type: ignore[no-untyped-def]
-    if box.oauth2 is None:
-        return None
-    from bot.mailboxes.oauth import MsalTokenProvider
+def token_provider(settings: MailboxConfig | SendConfig, config: Config) -> MsalTokenProvider | None:
+    """App-only OAuth2 tokens for one mailbox or the sender; None when it has no `oauth2`.
 
-    o = box.oauth2
-    return MsalTokenProvider(o.tenant, o.client_id, secret_from_env(o.secret_env) or "",
-                             list(o.scopes) or ["https://outlook.office365.com/.default"])
+    A token is good for one resource, so the scope follows the backend unless
+    `oauth2.scopes` says otherwise: Graph's for ``graph``, Outlook's for IMAP/SMTP
+    XOAUTH2. `ca_file`, when set, is trusted for the token authority too (a private
+    CA in front of both, or a test authority). Nothing is requested until first use.
+    """
+    o = settings.oauth2
+    if o is None:
+        return None
+    from bot.mailboxes.graph_http import GRAPH_SCOPE
+    from bot.mailboxes.oauth import DEFAULT_AUTHORITY_HOST, OUTLOOK_SCOPE, MsalTokenProvider
+
+    default = GRAPH_SCOPE if settings.backend == "graph" else OUTLOOK_SCOPE
+    secret = secret_from_env(o.secret_env)
+    if not secret:
+        raise ConfigError(f"environment variable {o.secret_env} is empty (named by oauth2.secret_env)")
+    verify: bool | str = str(config.resolve(settings.ca_file)) if settings.ca_file else True
+    return MsalTokenProvider(o.tenant, o.client_id, secret, list(o.scopes) or [default],
+                             authority_host=o.authority or DEFAULT_AUTHORITY_HOST, verify=verify)
 
 
 def build_sender(config: Config) -> Sender:
+    """The sender `send.backend` names; makes no network request (the first send does)."""
     send = config.send
     if send.backend == "outbox_dir":
         from bot.outbox.senders.outbox_dir import OutboxDirSender
@@ -153,7 +189,59 @@ def build_sender(config: Config) -> Sender:
         from bot.outbox.senders.smtp import SmtpSender
 
         assert send.host is not None
-        return SmtpSender(send.host, send.port or 587, send.security, send.username,
-                          secret_from_env(send.password_env), None,
+        tokens = token_provider(send, config)
+        # XOAUTH2 names the mailbox it acts for; without a username that is the From address.
+        username = send.username or (send.sending_address if tokens is not None else None)
+        return SmtpSender(send.host, send.port or 587, send.security, username,
+                          secret_from_env(send.password_env), tokens,
                           ssl_context=tls_context(config, send.ca_file))
+    if send.backend == "graph":
+        from bot.mailboxes.graph_http import GRAPH_BASE_URL
+        from bot.outbox.senders.graph import GraphSender
+
+        return GraphSender(send.sending_address, _required(token_provider(send, config)),
+                           base_url=send.service_endpoint or GRAPH_BASE_URL,
+                           ssl_context=tls_context(config, send.ca_file))
+    if send.backend == "ews":
+        from bot.outbox.senders.ews import EwsSender
+
+        assert send.service_endpoint is not None  # validated in SendConfig
+        return _CommitBeforeSend(EwsSender(send.sending_address, send.service_endpoint,
+                                           send.username or send.sending_address,
+                                           _required(secret_from_env(send.password_env)), auth_type=send.auth_type))
     raise NotImplementedError(f"send backend {send.backend} is not available yet")
+
+
+class _PlainSender(Protocol):
+    def send(self, msg: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _CommitBeforeSend:
+    """A sender whose send is one request (EWS CreateItem), given the outbox's commit hook.
+
+    The outbox marks a row "maybe delivered" through ``before_commit``; for a one-request
+    transport that instant is just before the request, so it is called here. Interim:
+    EwsSender does not take ``before_commit`` yet; once it does, this wrapper can go.
+    """
+
+    def __init__(self, inner: _PlainSender) -> None:
+        self.inner = inner
+
+    def __repr__(self) -> str:
+        return repr(self.inner)
+
+    def send(self, msg: EmailMessage, before_commit: Callable[[], None] | None = None) -> None:
+        if before_commit is not None:
+            before_commit()
+        self.inner.send(msg)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _required(value: _T | None) -> _T:
+    """`value`, which config validation guarantees for this backend (a bug otherwise)."""
+    assert value is not None, "config validation should have required this"
+    return value

@@ -266,6 +266,22 @@ def demo(
     raise typer.Exit(code)
 
 
+@app.command()
+def web(
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port")] = 8080,
+) -> None:
+    """Serve the staff site (board, organizations, users, review queue) until interrupted."""
+    from bot.web.app import serve
+
+    bot = build_app()
+    try:
+        code = serve(bot, host, port)
+    except ConfigError as exc:  # e.g. no web section: nobody could log in
+        raise fail(str(exc)) from None
+    raise typer.Exit(code)
+
+
 def main() -> None:
     try:
         app()

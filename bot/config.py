@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import date, time
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -37,6 +38,11 @@ MailboxRole = Literal["training", "support", "join"]
 # Keys whose values are secrets: writing one inline is refused.
 _SECRET_KEYS = {"password", "secret", "client_secret", "token", "api_key"}
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)?\s*$")
+# A token is good for one resource only: Graph refuses an Outlook token and IMAP/SMTP
+# XOAUTH2 refuse a Graph one. These hosts catch that mix-up in scopes written by hand.
+_GRAPH_SCOPE_HOST = "graph.microsoft.com"
+_OUTLOOK_SCOPE_HOSTS = ("outlook.office365.com", "outlook.office.com")
+EwsAuthType = Literal["NTLM", "basic"]
 
 
 class ConfigError(Exception):
@@ -62,13 +68,60 @@ def parse_duration(value: str | int | float) -> float:
 
 
 class OAuth2(_Strict):
-    """App-only (client credentials) OAuth2 for Exchange Online, through msal."""
+    """App-only (client credentials) OAuth2 for Exchange Online, through msal.
+
+    ``scopes`` may stay empty: the adapter asks for its own resource's ``.default``
+    scope (Graph for ``backend: graph``, Outlook for IMAP/SMTP XOAUTH2).
+    """
 
     tenant: str
     client_id: str
     secret_env: str
-    authority: str | None = None  # only for tests or sovereign clouds
+    # The authority host (https://login.microsoftonline.us, ...); the tenant is appended.
+    # Only for sovereign clouds or tests.
+    authority: str | None = None
     scopes: tuple[str, ...] = ()
+
+    @field_validator("authority")
+    @classmethod
+    def _https(cls, v: str | None) -> str | None:
+        if v is not None and not v.lower().startswith("https://"):
+            raise ValueError("must be an https:// URL (msal refuses anything else)")
+        return v
+
+
+def _check_ews(backend: str, service_endpoint: str | None, ca_file: str | None) -> None:
+    if backend != "ews":
+        return
+    if not service_endpoint:
+        raise ValueError("backend ews needs 'service_endpoint' (the EWS URL; no autodiscover)")
+    if ca_file:
+        # exchangelib's TLS trust is process-wide (requests), not per account: refuse rather
+        # than silently ignore a CA the operator meant to pin.
+        raise ValueError("backend ews does not take 'ca_file'; set REQUESTS_CA_BUNDLE for the EWS server's CA")
+
+
+def _check_credentials(backend: str, password_env: str | None, oauth2: OAuth2 | None) -> None:
+    """The credential rules shared by mailboxes and send; a ValueError names the key."""
+    if password_env and oauth2:
+        raise ValueError(f"backend {backend}: give 'password_env' or 'oauth2', not both")
+    if backend == "graph" and not oauth2:
+        raise ValueError("backend graph needs 'oauth2' (app-only, Mail.ReadWrite / Mail.Send)")
+    if backend == "ews":
+        if oauth2:
+            raise ValueError("backend ews takes 'password_env' (NTLM or basic), not 'oauth2';"
+                             " for Exchange Online use backend graph")
+        if not password_env:
+            raise ValueError("backend ews needs 'password_env'")
+    if oauth2 is None:
+        return
+    for scope in oauth2.scopes:
+        if backend == "graph" and any(host in scope for host in _OUTLOOK_SCOPE_HOSTS):
+            raise ValueError(f"oauth2.scopes: backend graph needs a Graph scope"
+                             f" (https://{_GRAPH_SCOPE_HOST}/.default), not {scope}")
+        if backend in ("imap", "smtp") and _GRAPH_SCOPE_HOST in scope:
+            raise ValueError(f"oauth2.scopes: {backend} XOAUTH2 needs the Outlook scope"
+                             f" (https://{_OUTLOOK_SCOPE_HOSTS[0]}/.default), not {scope}")
 
 
 class MailboxConfig(_Strict):
@@ -86,8 +139,9 @@ class MailboxConfig(_Strict):
     processed_folder: str = "Processed"
     review_folder: str = "Needs Review"
     poll_every: float = 60.0
-    service_endpoint: str | None = None  # EWS URL / Graph base URL override (tests)
+    service_endpoint: str | None = None  # EWS URL (required for ews) / Graph base URL override (tests)
     ca_file: str | None = None  # PEM CA bundle to trust instead of the system's (private CA, tests)
+    auth_type: EwsAuthType = "NTLM"  # backend ews only: how to log in to the EWS endpoint
 
     _dur = field_validator("poll_every", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
 
@@ -97,10 +151,10 @@ class MailboxConfig(_Strict):
             raise ValueError("backend maildir needs 'path'")
         if self.backend == "imap" and not self.host:
             raise ValueError("backend imap needs 'host'")
-        if self.backend in ("imap", "ews") and not (self.password_env or self.oauth2):
-            raise ValueError(f"backend {self.backend} needs 'password_env' or 'oauth2'")
-        if self.backend == "graph" and not self.oauth2:
-            raise ValueError("backend graph needs 'oauth2'")
+        if self.backend == "imap" and not (self.password_env or self.oauth2):
+            raise ValueError("backend imap needs 'password_env' or 'oauth2'")
+        _check_ews(self.backend, self.service_endpoint, self.ca_file)
+        _check_credentials(self.backend, self.password_env, self.oauth2)
         return self
 
     @property
@@ -117,8 +171,9 @@ class SendConfig(_Strict):
     password_env: str | None = None
     oauth2: OAuth2 | None = None
     path: str | None = None  # folder for backend: outbox_dir
-    service_endpoint: str | None = None
+    service_endpoint: str | None = None  # EWS URL (required for ews) / Graph base URL override (tests)
     ca_file: str | None = None  # PEM CA bundle to trust instead of the system's (private CA, tests)
+    auth_type: EwsAuthType = "NTLM"  # backend ews only
     from_: str = Field(alias="from")
     hourly_cap: int = Field(default=500, ge=1)
 
@@ -128,9 +183,23 @@ class SendConfig(_Strict):
             raise ValueError("backend outbox_dir needs 'path'")
         if self.backend == "smtp" and not self.host:
             raise ValueError("backend smtp needs 'host'")
-        if self.backend == "graph" and not self.oauth2:
-            raise ValueError("backend graph needs 'oauth2'")
+        _check_ews(self.backend, self.service_endpoint, self.ca_file)
+        if self.backend in ("graph", "ews") and not self.sending_address:
+            raise ValueError(f"backend {self.backend} sends as a mailbox: 'from' or 'username' needs an address")
+        _check_credentials(self.backend, self.password_env, self.oauth2)
         return self
+
+    @property
+    def sending_address(self) -> str:
+        """The mailbox that sends: the address in 'from', else 'username'; '' when neither has one.
+
+        Graph's sendMail and EWS CreateItem act as one mailbox, and the From header we
+        compose should be that mailbox, so 'from' decides; 'username' is the fallback.
+        """
+        address = parseaddr(self.from_)[1]
+        if "@" in address:
+            return address
+        return self.username if self.username and "@" in self.username else ""
 
 
 class Duty(_Strict):
@@ -182,6 +251,51 @@ class Limits(_Strict):
     send_lease_seconds: int = Field(default=120, ge=1)  # a crashed sender's claim expires after this
 
 
+_SCRYPT_HASH = re.compile(r"^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$")
+
+
+class WebUser(_Strict):
+    """A LAHSA staff member who may log in to ``hmisbot web`` (hash: ``python -m bot.web.auth``)."""
+
+    name: str = Field(min_length=1)
+    email: EmailStr
+    password_hash: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data: Any) -> Any:
+        # The inline-secret scan does not look inside lists: say it here, in the same words.
+        if isinstance(data, dict) and "password" in data:
+            raise ValueError("password: secrets must not be written in the file; give password_hash"
+                             " (python -m bot.web.auth makes one)")
+        return data
+
+    @field_validator("password_hash")
+    @classmethod
+    def _hash(cls, v: str) -> str:
+        if not _SCRYPT_HASH.match(v):
+            raise ValueError("not an scrypt hash; make one with: python -m bot.web.auth")
+        return v
+
+
+class WebConfig(_Strict):
+    """The staff site. Off by default: with neither users nor a trusted header, nobody gets in."""
+
+    users: tuple[WebUser, ...] = ()
+    # A header set by a reverse proxy that has already authenticated the user (e.g. X-Forwarded-User).
+    # Off by default: anyone who can reach the port directly could send it.
+    trusted_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]+$")
+    session_secret_env: str | None = None  # signs session cookies; unset: a new secret each start
+
+    @field_validator("users")
+    @classmethod
+    def _unique(cls, v: tuple[WebUser, ...]) -> tuple[WebUser, ...]:
+        emails = [str(u.email).lower() for u in v]
+        if len(set(emails)) != len(emails):
+            raise ValueError("the same email is listed twice")
+        return v
+
+
 class Config(_Strict):
     database: str
     timezone: str = "America/Los_Angeles"
@@ -196,6 +310,9 @@ class Config(_Strict):
     # Who may send training completion rosters besides the training duty (e.g. the training website).
     trusted_roster_senders: tuple[EmailStr, ...] = ()
     retention_years: int = Field(default=7, ge=1)
+    web: WebConfig | None = None  # `hmisbot web`, the staff site
+    # Names this instance's scheduler job table: APScheduler 3 must not share one between processes.
+    instance: str = Field(default="main", pattern=r"^[a-z0-9_]{1,20}$")
     base_dir: Path = Path(".")  # the config file's folder; relative paths resolve against it
 
     @field_validator("timezone")

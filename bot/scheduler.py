@@ -110,7 +110,7 @@ def cron(spec: str, tz: str) -> CronTrigger:
 
 def build_scheduler(config: Config, config_path: str, now_iso: str | None, url: str) -> BackgroundScheduler:
     sched = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(url=url, tablename="apscheduler_jobs")},
+        jobstores={"default": SQLAlchemyJobStore(url=url, tablename=f"apscheduler_jobs_{config.instance}")},
         executors={"default": ThreadPoolExecutor(4)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         timezone=ZoneInfo(config.timezone),

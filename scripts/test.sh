@@ -2,7 +2,7 @@
 # The project's test command (see README): bash scripts/test.sh [pytest args...]
 #
 # On a fresh Debian 12 machine (as root, or with passwordless sudo) it installs what
-# the tests need (Dovecot, PostgreSQL, openssl), creates .venv and installs the
+# the tests need (Dovecot, PostgreSQL, openssl, Chromium), creates .venv and installs the
 # project into it, starts PostgreSQL with a hmisbot_test database, exports
 # HMISBOT_TEST_PG_URL and runs pytest, exiting with pytest's code (5, "no tests
 # collected", stays a failure). Every step is skipped when already done, so a
@@ -61,7 +61,9 @@ pick_python() {
 }
 
 missing=()
-for pkg in dovecot-imapd postgresql openssl; do
+# chromium: the staff site's browser tests (tests/web) drive Debian's build through Playwright;
+# `playwright install` would download a browser of its own, which this machine cannot.
+for pkg in dovecot-imapd postgresql openssl chromium; do
   installed "$pkg" || missing+=("$pkg")
 done
 if [ ! -x .venv/bin/python ]; then

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -120,19 +121,21 @@ def _ink_at(label: Label, words: Sequence[Word], gray: NDArray[np.uint8]) -> Ink
 
 def _row_above(labels: Sequence[Label], coc: Box | None) -> Label | None:
     """Where the signature line must be when ink over its label spoiled the OCR: the
-    row above "Printed Name", one row pitch up (the layout of every version seen)."""
-    own = [lb for lb in labels if not (coc and coc.contains_box(lb.box))]
-    names = [lb for lb in own if lb.key in ("printed name", "name")]
-    if not names:
+    unlabelled row one row pitch above "Printed Name" (or "Date"), the layout of
+    every version seen."""
+    own = sorted((lb for lb in labels if not (coc and coc.contains_box(lb.box))), key=lambda lb: lb.box.y0)
+    gaps = [b.box.y0 - a.box.y0 for a, b in pairwise(own)
+            if 0.01 < b.box.y0 - a.box.y0 < 0.06 and abs(a.box.x0 - b.box.x0) < 0.12]
+    if not gaps:
         return None
-    p = min(names, key=lambda lb: lb.box.y0)
-    below = [lb.box.y0 - p.box.y0 for lb in own if lb.box.y0 > p.box.y1 and abs(lb.box.x0 - p.box.x0) < 0.12]
-    if not below:
-        return None
-    pitch = min(below)
-    box = Box(p.box.x0, p.box.y0 - pitch, p.box.x0 + 0.07, p.box.y1 - pitch)
-    area = Box(box.x1 + 0.004, box.y0, p.area.x1, box.y1)
-    return Label("signature", box, area)
+    pitch = sorted(gaps)[len(gaps) // 2]
+    for p in (lb for lb in own if lb.key in ("printed name", "name", "date")):
+        y0, y1 = p.box.y0 - pitch, p.box.y1 - pitch
+        taken = any(abs(lb.box.y0 - y0) < pitch / 3 and abs(lb.box.x0 - p.box.x0) < 0.12 for lb in labels)
+        if not taken:
+            box = Box(p.box.x0, y0, p.box.x0 + 0.07, y1)
+            return Label("signature", box, Box(box.x1 + 0.004, y0, p.area.x1, y1))
+    return None
 
 
 def _signature_label(kind: str, labels: Sequence[Label], coc: Box | None) -> Label | None:

@@ -71,7 +71,8 @@ def _clean(key: str, words: Sequence[Word]) -> str | None:
     if key == "date":
         return normalise_date(text)
     if key == "email":
-        m = _EMAIL.search(text.replace(" ", ""))
+        # OCR glues the label onto the address ("emai_akim@...", "Email:akim@...")
+        m = _EMAIL.search(re.sub(r"^e-?mai[l1i]?[:;_.]*", "", text.replace(" ", ""), flags=re.I))
         return m.group(0).lower() if m else None
     return text if sum(c.isalpha() for c in text) >= 2 else None
 

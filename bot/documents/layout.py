@@ -28,6 +28,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "email": ("email",),
     "e mail": ("e", "mail"),
     "name": ("name",),
+    "initials": ("initials",),
 }
 _ORDER = sorted(LABELS, key=lambda k: -len(LABELS[k]))  # longest first: "printed name" before "name"
 

@@ -15,130 +15,40 @@ and a token provider for the ``https://graph.microsoft.com/.default`` scope.
   display name (created when missing; ids cached).
 
 429 and 503 are retried after their Retry-After (a bounded number of times, for a
-bounded wait); a 401 gets one fresh token and one retry. Anything else the caller
-should retry later surfaces as ``MailboxError``. Tokens never reach a log line.
+bounded wait); a 401 gets one fresh token and one retry (both in ``graph_http.GraphHttp``,
+shared with the sender). Anything else the caller should retry later surfaces as
+``MailboxError``. Tokens never reach a log line.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from .base import Listing, MailboxError, Outcome, RawMessage
-from .oauth import OAuthError
+from .graph_http import GRAPH_BASE_URL, GRAPH_SCOPE, GraphError, GraphHttp, error_of, retry_after
+
+# The HTTP layer lives in graph_http; its public names stay importable from here.
+__all__ = ["GRAPH_BASE_URL", "GRAPH_SCOPE", "WELL_KNOWN_FOLDERS", "GraphError", "GraphHttp", "GraphMailbox",
+           "error_of", "retry_after"]
 
 log = logging.getLogger(__name__)
 
-GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"  # app-only: the app's granted permissions
 # Folder names Graph accepts in place of an id (mailFolder resource type, lower case).
 WELL_KNOWN_FOLDERS = frozenset({
     "archive", "clutter", "conflicts", "conversationhistory", "deleteditems", "drafts", "inbox",
     "junkemail", "localfailures", "msgfolderroot", "outbox", "recoverableitemsdeletions",
     "scheduled", "searchfolders", "sentitems", "serverfailures", "syncissues",
 })
-_RETRY_STATUSES = (429, 503)
 _PAGE_SIZE = 50  # Prefer: odata.maxpagesize; Graph's default page for messages is 10
 _LATEST = datetime.max.replace(tzinfo=UTC)  # sorts messages whose receivedDateTime is unknown last
-
-
-class GraphError(MailboxError):
-    """Graph answered with an error status; `status` and Graph's error `code` say which."""
-
-    def __init__(self, message: str, status: int, code: str = "") -> None:
-        super().__init__(message)
-        self.status, self.code = status, code
-
-
-class GraphHttp:
-    """Authenticated requests to one Graph base URL, shared by the mailbox and the sender.
-
-    Owns the bearer header, the one-token-refresh on 401, the Retry-After loop and the
-    rule that links Graph hands back (nextLink, deltaLink) are only followed on the
-    base URL's own origin, so a token is never sent to another host.
-    """
-
-    def __init__(
-        self,
-        token_provider: Callable[[], str],
-        base_url: str = GRAPH_BASE_URL,
-        timeout: float = 30.0,
-        client: httpx.Client | None = None,
-        max_retries: int = 3,
-        max_retry_wait: float = 60.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._origin = httpx.URL(self.base_url).copy_with(path="/", query=None)
-        self._token_provider = token_provider
-        self._token: str | None = None
-        self._own_client = client is None
-        self.client = client or httpx.Client(timeout=timeout)
-        self.max_retries, self.max_retry_wait = max_retries, max_retry_wait
-        self.sleep = sleep
-
-    def url(self, *segments: str, query: str = "") -> str:
-        """base/seg1/seg2...: each segment percent-encoded (ids may hold '/', '+', '=')."""
-        path = "/".join(s if s.startswith("$") else quote(s, safe="@") for s in segments)
-        return f"{self.base_url}/{path}" + (f"?{query}" if query else "")
-
-    def check_origin(self, link: str) -> str:
-        target = httpx.URL(link)
-        if (target.scheme, target.host, target.port) != (self._origin.scheme, self._origin.host, self._origin.port):
-            raise MailboxError(f"Graph returned a link to another host ({target.host}); not followed")
-        return link
-
-    def token(self, fresh: bool = False) -> str:
-        if fresh:
-            # A provider may cache; let it drop the rejected token if it knows how.
-            invalidate = getattr(self._token_provider, "invalidate", None)
-            if callable(invalidate):
-                invalidate()
-            self._token = None
-        if self._token is None:
-            try:
-                self._token = self._token_provider()
-            except OAuthError as e:
-                raise MailboxError(f"no Graph token: {e}") from e
-        return self._token
-
-    def send(self, method: str, url: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
-        """One request with auth; 401 -> one fresh token; 429/503 -> wait Retry-After (if retry).
-
-        Transport errors propagate as httpx exceptions: only the caller knows whether a
-        lost answer means "try again" (a read) or "outcome unknown" (a send).
-        """
-        extra: Mapping[str, str] = kwargs.pop("headers", None) or {}
-        refreshed = False
-        attempt = 0
-        while True:
-            headers = {**extra, "Authorization": f"Bearer {self.token()}"}
-            response = self.client.request(method, url, headers=headers, **kwargs)
-            if response.status_code == 401 and not refreshed:
-                log.info("Graph answered 401 to %s %s; getting a fresh token once", method, _path(url))
-                refreshed = True
-                self.token(fresh=True)
-                continue
-            if retry and response.status_code in _RETRY_STATUSES and attempt < self.max_retries:
-                delay = retry_after(response, default=2.0**attempt)
-                if delay <= self.max_retry_wait:
-                    attempt += 1
-                    log.warning("Graph answered %s to %s %s; retrying in %.1fs (%d/%d)",
-                                response.status_code, method, _path(url), delay, attempt, self.max_retries)
-                    self.sleep(delay)
-                    continue
-            return response
-
-    def close(self) -> None:
-        if self._own_client:
-            self.client.close()
 
 
 class GraphMailbox:
@@ -160,10 +70,12 @@ class GraphMailbox:
         max_retries: int = 3,
         max_retry_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.name, self.address = name, address
         self.folder, self.processed_folder, self.review_folder = folder, processed_folder, review_folder
-        self._http = GraphHttp(token_provider, base_url, timeout, client, max_retries, max_retry_wait, sleep)
+        self._http = GraphHttp(token_provider, base_url, timeout, client, max_retries, max_retry_wait, sleep,
+                               ssl_context)
         # A saved deltaLink resumes change tracking, but the ids listed before it was saved
         # are not listed again: persist it only with everything it listed decided.
         self._delta_link = delta_link
@@ -353,25 +265,3 @@ def _parse_time(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # Graph's times are UTC
-
-
-def retry_after(response: httpx.Response, default: float) -> float:
-    """Seconds from a Retry-After header (Graph sends delta-seconds), else `default`."""
-    value = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return default
-
-
-def error_of(response: httpx.Response) -> tuple[str, str]:
-    """(code, message) of a Graph error body {"error": {"code", "message"}}, or ("", text)."""
-    with contextlib.suppress(ValueError, AttributeError, TypeError):
-        error = response.json()["error"]
-        return str(error.get("code", "")), str(error.get("message", ""))
-    return "", response.text[:200]
-
-
-def _path(url: str) -> str:
-    """The URL without its query (state tokens are not worth a log line)."""
-    return url.split("?", 1)[0]

@@ -4,7 +4,8 @@
 what `ImapMailbox(token_provider=...)` and `SmtpSender(token_provider=...)` take.
 It uses MSAL's client-credentials flow, whose in-memory cache hands back the same
 token until shortly before it expires and then fetches a new one, so callers may
-ask for a token before every login. It owns nothing else: no config reading, no
+ask for a token before every login; ``invalidate()`` drops a token the server refused
+(the Graph adapters call it on a 401). It owns nothing else: no config reading, no
 retry policy (a failure is an `OAuthError` for the caller to retry later).
 """
 
@@ -105,6 +106,25 @@ class MsalTokenProvider:
                 http_client=_PinnedVerifySession(self._verify, self._timeout),
             )
         return self._app
+
+    def invalidate(self) -> None:
+        """Drop the cached access tokens, so the next call asks the authority for a new one.
+
+        For a token the resource server refused (a 401) although MSAL still thinks it
+        valid: revoked consent, a changed secret, clock skew. Without this, MSAL's cache
+        would hand the same refused token back until it neared expiry. The application
+        (and its OIDC discovery) is kept: only the tokens are stale.
+        """
+        with self._lock:
+            if self._app is None:
+                return
+            cache = self._app.token_cache
+            # list(): removing while the search generator runs would skip entries.
+            stale = list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN,
+                                      query={"client_id": self.client_id}))
+            for token in stale:
+                cache.remove_at(token)
+        log.debug("dropped %d cached token(s) for client %s", len(stale), self.client_id)
 
     def __call__(self) -> str:
         """A valid access token (cached by MSAL until near expiry); raises OAuthError."""

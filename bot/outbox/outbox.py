@@ -11,15 +11,17 @@ resent blindly, shown to staff).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jinja2 import Environment
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.faults import checkpoint
 from bot.outbox.compose import compose, make_message_id
 from bot.outbox.render import render
 from bot.outbox.senders.base import PermanentSendError, Sender, TransientSendError, UnknownOutcomeError
@@ -72,16 +74,24 @@ def enqueue(
     return row
 
 
-def pending(session: Session, now: datetime, limit: int = 200) -> list[OutboxRow]:
-    rows = session.exec(
-        select(OutboxRow).where(col(OutboxRow.status) == "pending").order_by(col(OutboxRow.id)).limit(limit)
-    ).all()
-    return [r for r in rows if r.next_attempt_at is None or r.next_attempt_at <= now]
+def pending(session: Session, now: datetime, limit: int = 200, after_id: int = 0) -> list[OutboxRow]:
+    """Due rows in id order, a page at a time (``after_id``: the last id of the previous page)."""
+    due = or_(col(OutboxRow.next_attempt_at).is_(None), col(OutboxRow.next_attempt_at) <= now)
+    return list(session.exec(
+        select(OutboxRow).where(col(OutboxRow.status) == "pending", col(OutboxRow.id) > after_id, due)
+        .order_by(col(OutboxRow.id)).limit(limit)
+    ).all())
 
 
 def _record(engine: Engine, row_id: int, **changes: Any) -> None:
     with transaction(engine) as session:
         session.execute(update(OutboxRow).where(col(OutboxRow.id) == row_id).values(**changes))
+
+
+def _committing(engine: Engine, row_id: int) -> None:
+    checkpoint("during_data")  # payload sent, final dot not: the server must discard it
+    _record(engine, row_id, status="committing")
+    checkpoint("before_final_dot")  # recorded as maybe-delivered, dot not yet sent
 
 
 def _claim(engine: Engine, row: OutboxRow, lease: timedelta) -> bool:
@@ -113,11 +123,9 @@ def flush(engine: Engine, sender: Sender, from_addr: str, now: datetime,
     """Send what is due; return counts by result. One connection for the whole batch."""
     policy = policy or FlushPolicy()
     counts = {"sent": 0, "retry": 0, "failed": 0, "unknown": 0, "held": 0}
-    with Session(engine) as session:
-        rows = pending(session, now)
     budget = policy.hourly_cap - sent_last_hour(engine, now)
     failures_in_a_row = 0
-    for row in rows:
+    for row in _due(engine, now):
         if budget <= 0 or failures_in_a_row >= policy.breaker_after:
             counts["held"] += 1  # stays pending: the cap or the breaker holds it for the next flush
             continue
@@ -133,6 +141,18 @@ def flush(engine: Engine, sender: Sender, from_addr: str, now: datetime,
     return counts
 
 
+def _due(engine: Engine, now: datetime) -> Iterator[OutboxRow]:
+    """Every due row, page by page: a backlog larger than a page is sent in one flush."""
+    last = 0
+    while True:
+        with Session(engine) as session:
+            page = pending(session, now, after_id=last)
+        if not page:
+            return
+        yield from page
+        last = page[-1].id or last
+
+
 def _send_one(engine: Engine, sender: Sender, from_addr: str, now: datetime, row: OutboxRow) -> str:
     assert row.id is not None
     row_id = row.id
@@ -142,7 +162,7 @@ def _send_one(engine: Engine, sender: Sender, from_addr: str, now: datetime, row
         references=row.references, inline_png=row.inline_png,
     )
     try:
-        sender.send(msg, before_commit=lambda: _record(engine, row_id, status="committing"))
+        sender.send(msg, before_commit=lambda: _committing(engine, row_id))
     except TransientSendError as exc:
         attempts = row.attempts + 1
         status = "failed" if attempts >= MAX_TRANSIENT_ATTEMPTS else "pending"

@@ -17,22 +17,27 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
+from bot.faults import checkpoint
 from bot.mailboxes.base import Mailbox, RawMessage
 from bot.store import repo
 from bot.store.db import transaction
 from bot.store.models import MailboxState, ReviewItem, SeenMessage
-from bot.workflow.process import Handled, handle
+from bot.workflow.process import Handled, Understood, handle, understand
 
 if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
 DONE = ("processed", "review")
+READ_AHEAD = 4  # messages read ahead of the commit: enough to keep two sandbox workers busy
 
 
 @dataclass
@@ -95,8 +100,7 @@ def poll_mailbox(app: App, name: str, *, backfill: bool = False) -> PollReport:
     if first and not backfill:
         report.baseline = _record_baseline(app, box, uidvalidity, listing.keys)
         return report
-    for raw in box.fetch(_todo(app, box, uidvalidity, listing.keys, backfill)):
-        _one(app, box, role, raw, report)
+    _drain(app, box, role, box.fetch(_todo(app, box, uidvalidity, listing.keys, backfill)), report)
     with transaction(app.engine) as session:
         state = _state(session, name)
         state.baseline_done, state.last_ok_at, state.last_error, state.stalled_reported = (
@@ -115,8 +119,46 @@ def _already(app: App, raw: RawMessage) -> SeenMessage | None:
         return repo.find_seen_by_content(session, raw.mailbox, msg.message_id, msg.sha256)
 
 
-def _one(app: App, box: Mailbox, role: str, raw: RawMessage, report: PollReport) -> None:
-    seen = _already(app, raw)
+@dataclass
+class _Prepared:
+    """What can be worked out for a message before its turn to commit (in a worker thread)."""
+
+    seen: SeenMessage | None
+    understood: Understood | None = None
+    error: Exception | None = None
+
+
+def _prepare(app: App, raw: RawMessage) -> _Prepared:
+    try:
+        seen = _already(app, raw)
+        if seen is not None and seen.outcome in DONE:
+            return _Prepared(seen)
+        return _Prepared(seen, understand(app, raw))
+    except Exception as exc:  # reported in order, by _one, as this message's failure
+        return _Prepared(None, error=exc)
+
+
+def _drain(app: App, box: Mailbox, role: str, raws: Iterator[RawMessage], report: PollReport) -> None:
+    """Read the next messages' documents on both cores while this one commits.
+
+    Reading (parsing, OCR in the sandbox pool's worker processes) runs ahead in
+    threads, a bounded window of messages at a time so memory stays flat; decisions
+    and commits stay in arrival order, one transaction per message.
+    """
+    window: deque[tuple[RawMessage, Future[_Prepared]]] = deque()
+    with ThreadPoolExecutor(max_workers=READ_AHEAD, thread_name_prefix="read") as pool:
+        for raw in raws:
+            checkpoint("after_fetch")
+            window.append((raw, pool.submit(_prepare, app, raw)))
+            if len(window) > READ_AHEAD:
+                _one(app, box, role, *window.popleft(), report)
+        while window:
+            _one(app, box, role, *window.popleft(), report)
+
+
+def _one(app: App, box: Mailbox, role: str, raw: RawMessage, ahead: Future[_Prepared], report: PollReport) -> None:
+    prepared = ahead.result()
+    seen = prepared.seen
     if seen is not None and seen.outcome in DONE:
         box.settle(raw, "review" if seen.outcome == "review" else "processed")
         _mark_settled(app, seen.id)
@@ -125,14 +167,19 @@ def _one(app: App, box: Mailbox, role: str, raw: RawMessage, report: PollReport)
     if seen is not None and seen.outcome in ("baseline", "failed"):
         _forget(app, seen.id)  # re-decided below under the same key
     try:
-        handled = handle(app, raw, role)
+        if prepared.error is not None:
+            raise prepared.error
+        assert prepared.understood is not None
+        handled = handle(app, raw, role, prepared.understood)
     except Exception as exc:  # one bad message must not stop the batch
         _failed(app, box, raw, exc, (seen.attempts if seen else 0) + 1, report)
         return
     if handled is None:
         report.skipped += 1
         return
+    checkpoint("after_commit")
     box.settle(raw, "review" if handled.outcome == "review" else "processed")
+    checkpoint("after_move")
     _mark_settled(app, handled.seen_id)
     report.handled.append((raw.key, handled))
 

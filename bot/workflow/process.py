@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.documents.model import FormResult
+from bot.faults import checkpoint
 from bot.mail.kinds import MessageKind, classify_message, labelled_value, own_text
 from bot.mail.message import ParsedMessage, parse_message
 from bot.mail.screen import Screen, screen
@@ -117,10 +118,10 @@ def understand(app: App, raw: RawMessage) -> Understood:
     return Understood(raw.data, msg, scr, kind, forms)
 
 
-def handle(app: App, raw: RawMessage, role: str) -> Handled | None:
+def handle(app: App, raw: RawMessage, role: str, u: Understood | None = None) -> Handled | None:
     """Process one message in one transaction; None if another instance got there first."""
     now = app.clock.utcnow()
-    u = understand(app, raw)
+    u = u or understand(app, raw)
     msg, kind = u.msg, u.kind
     archive = archive_raw(app.archive_dir, msg.sha256, raw.data, now)
     try:
@@ -132,7 +133,9 @@ def handle(app: App, raw: RawMessage, role: str) -> Handled | None:
             )
             session.add(seen)
             session.flush()  # claims (mailbox, uidvalidity, uid): a racing instance fails here
-            return _decide_and_record(app, session, seen, role, u, now)
+            handled = _decide_and_record(app, session, seen, role, u, now)
+            checkpoint("before_commit")
+            return handled
     except IntegrityError:
         log.info("message %s in %s already taken by another instance", raw.key, raw.mailbox)
         return None

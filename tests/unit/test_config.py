@@ -111,3 +111,105 @@ def test_cli_exits_2_with_one_message(tmp_path: Path) -> None:
     missing = subprocess.run([sys.executable, "-m", "bot", "--config", str(tmp_path / "nope.yaml"), "init"],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "nope.yaml: cannot read" in missing.stderr
+
+
+# -- Graph and EWS: what each backend needs ------------------------------------------------------
+
+OAUTH = {"tenant": "lahsa.onmicrosoft.com", "client_id": "app-id", "secret_env": "HMISBOT_GRAPH_SECRET"}
+EWS_BOX = {"address": "JoinHMIS@lahsa.org", "backend": "ews", "service_endpoint": "https://mail.lahsa.org/EWS/Exchange.asmx",
+           "username": "LAHSA\\svc-hmisbot", "password_env": "HMISBOT_EWS_PASSWORD"}
+
+
+def _refused(data: dict, *expect: str) -> str:  # type: ignore[type-arg]
+    with pytest.raises(ConfigError) as err:
+        parse_config(_text(data), "m.yaml")
+    message = str(err.value)
+    assert message.startswith("m.yaml: ")
+    for part in expect:
+        assert part in message, message
+    return message
+
+
+def test_graph_and_ews_backends_are_accepted_when_complete() -> None:
+    data = _with("mailboxes.join", EWS_BOX)
+    data["mailboxes"]["support"] = {"address": "HMISsupport@lahsa.org", "backend": "graph", "oauth2": OAUTH}
+    data["send"] = {"backend": "graph", "oauth2": OAUTH, "from": "LAHSA HMIS <HMISsupport@lahsa.org>"}
+    config = parse_config(_text(data), "m.yaml")
+    assert config.mailboxes["join"].auth_type == "NTLM"  # the default
+    assert config.send.sending_address == "HMISsupport@lahsa.org"
+
+
+@pytest.mark.parametrize("section", ["mailboxes.support", "send"])
+def test_graph_without_oauth2_is_refused(section: str) -> None:
+    if section == "send":
+        data = _with("send", {"backend": "graph", "from": "LAHSA HMIS <HMISsupport@lahsa.org>"})
+    else:
+        data = _with(section, {"address": "HMISsupport@lahsa.org", "backend": "graph"})
+    _refused(data, f"m.yaml: {section}: ", "backend graph needs 'oauth2'")
+
+
+def test_graph_with_a_password_instead_is_refused() -> None:
+    data = _with("mailboxes.support", {"address": "HMISsupport@lahsa.org", "backend": "graph",
+                                       "password_env": "HMISBOT_PASSWORD"})
+    _refused(data, "mailboxes.support: ", "'oauth2'")
+
+
+@pytest.mark.parametrize("section", ["mailboxes.join", "send"])
+def test_ews_without_service_endpoint_is_refused(section: str) -> None:
+    value = {k: v for k, v in EWS_BOX.items() if k != "service_endpoint"}
+    if section == "send":
+        value = {**{k: v for k, v in value.items() if k != "address"}, "from": "LAHSA HMIS <JoinHMIS@lahsa.org>"}
+    _refused(_with(section, value), f"m.yaml: {section}: ", "backend ews needs 'service_endpoint'")
+
+
+def test_ews_needs_a_password_and_refuses_oauth2_and_ca_file() -> None:
+    no_password = {k: v for k, v in EWS_BOX.items() if k != "password_env"}
+    _refused(_with("mailboxes.join", no_password), "mailboxes.join: ", "backend ews needs 'password_env'")
+    _refused(_with("mailboxes.join", {**no_password, "oauth2": OAUTH}), "mailboxes.join: ", "not 'oauth2'",
+             "backend graph")
+    _refused(_with("mailboxes.join", {**EWS_BOX, "ca_file": "ca.pem"}), "mailboxes.join: ", "'ca_file'",
+             "REQUESTS_CA_BUNDLE")
+
+
+@pytest.mark.parametrize(("section", "value"), [("mailboxes.join", EWS_BOX), ("send", {
+    "backend": "ews", "service_endpoint": "https://mail.lahsa.org/EWS/Exchange.asmx",
+    "password_env": "HMISBOT_EWS_PASSWORD", "from": "LAHSA HMIS <JoinHMIS@lahsa.org>"})])
+@pytest.mark.parametrize("auth_type", ["ntlm", "Kerberos", "NEGOTIATE"])
+def test_a_bad_auth_type_is_refused(section: str, value: dict, auth_type: str) -> None:  # type: ignore[type-arg]
+    message = _refused(_with(section, {**value, "auth_type": auth_type}), f"m.yaml: {section}.auth_type: ")
+    assert "'NTLM' or 'basic'" in message
+
+
+def test_auth_type_basic_is_kept() -> None:
+    config = parse_config(_text(_with("mailboxes.join", {**EWS_BOX, "auth_type": "basic"})), "m.yaml")
+    assert config.mailboxes["join"].auth_type == "basic"
+
+
+def test_scopes_must_match_the_resource() -> None:
+    outlook = {**OAUTH, "scopes": ["https://outlook.office365.com/.default"]}
+    graph = {**OAUTH, "scopes": ["https://graph.microsoft.com/.default"]}
+    _refused(_with("mailboxes.support", {"address": "HMISsupport@lahsa.org", "backend": "graph", "oauth2": outlook}),
+             "mailboxes.support: ", "oauth2.scopes", "needs a Graph scope")
+    _refused(_with("mailboxes.support", {"address": "HMISsupport@lahsa.org", "backend": "imap", "host": "h",
+                                         "oauth2": graph}), "mailboxes.support: ", "needs the Outlook scope")
+    _refused(_with("send", {"backend": "smtp", "host": "h", "oauth2": graph, "from": "HMISsupport@lahsa.org"}),
+             "m.yaml: send: ", "needs the Outlook scope")
+
+
+def test_password_and_oauth2_together_are_refused() -> None:
+    data = _with("mailboxes.support", {"address": "HMISsupport@lahsa.org", "backend": "imap", "host": "h",
+                                       "password_env": "P", "oauth2": OAUTH})
+    _refused(data, "mailboxes.support: ", "not both")
+
+
+def test_authority_must_be_https() -> None:
+    data = _with("send", {"backend": "graph", "oauth2": {**OAUTH, "authority": "http://login.example"},
+                          "from": "HMISsupport@lahsa.org"})
+    _refused(data, "m.yaml: send.oauth2.authority: ", "https://")
+
+
+def test_a_graph_sender_needs_an_address_to_send_as() -> None:
+    data = _with("send", {"backend": "graph", "oauth2": OAUTH, "from": "LAHSA HMIS"})
+    _refused(data, "m.yaml: send: ", "'from' or 'username' needs an address")
+    data["send"]["username"] = "HMISsupport@lahsa.org"
+    assert parse_config(_text(data), "m.yaml").send.sending_address == "HMISsupport@lahsa.org"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import ssl
 from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
@@ -30,7 +31,7 @@ from email.message import EmailMessage
 import httpx
 
 from ...mailboxes.base import MailboxError
-from ...mailboxes.graph import GRAPH_BASE_URL, GraphHttp, error_of, retry_after
+from ...mailboxes.graph_http import GRAPH_BASE_URL, GraphHttp, error_of, retry_after
 from .base import PermanentSendError, TransientSendError, UnknownOutcomeError
 
 log = logging.getLogger(__name__)
@@ -65,13 +66,16 @@ class GraphSender:
         base_url: str = GRAPH_BASE_URL,
         client: httpx.Client | None = None,
         timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """`ssl_context` (a private CA, tests) applies only when no `client` is given."""
         self.address = address
         if client is None:
             # A fresh connection per send: a keep-alive connection the server has quietly
             # closed would fail after the request was written and look like an unknown
             # outcome. Sends are few, so the extra handshakes cost little.
-            client = httpx.Client(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0))
+            client = httpx.Client(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0),
+                                  verify=ssl_context or True)
             own = True
         else:
             own = False
@@ -81,14 +85,20 @@ class GraphSender:
     def __repr__(self) -> str:  # no token in logs or tracebacks
         return f"GraphSender({self.address} via {self._http.base_url})"
 
-    def send(self, msg: EmailMessage) -> None:
-        """Deliver one message; raise the SendError subclass that says what to do next."""
+    def send(self, msg: EmailMessage, before_commit: Callable[[], None] | None = None) -> None:
+        """Deliver one message; raise the SendError subclass that says what to do next.
+
+        ``before_commit`` runs once, just before the sendMail request goes out: from then
+        on Graph may have the message, so a crash must leave it "maybe sent", not resent.
+        """
         message_id = msg.get("Message-ID", "(no Message-ID)")
         try:
             body = base64.b64encode(mime_bytes(msg))
         except (ValueError, UnicodeError, LookupError) as e:  # a header the policy cannot write
             raise PermanentSendError(f"{message_id}: cannot be serialised as MIME: {e}") from e
         url = self._http.url("users", self.address, "sendMail")
+        if before_commit is not None:
+            before_commit()
         try:
             # retry=False: a 429/503 goes back to the outbox, which owns the pacing.
             response = self._http.send("POST", url, content=body, retry=False,

@@ -1,0 +1,132 @@
+"""What every page and form shares: the site's context, the staff guard, rendering.
+
+``staff_only`` wraps every handler but the login page: a request from nobody the
+gate knows is sent to the login page (GET) or refused (POST), and every POST must
+carry the session's CSRF token (checked here, once, for every form of the site).
+Pages are rendered with the project's one Jinja2 environment (``App.env``, made by
+``bot.outbox.render.make_env``): its ``.html.j2`` templates are autoescaped and
+StrictUndefined, exactly like the mails, so there is no second set of settings.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from bot.app import App
+from bot.web.auth import Gate, Staff, csrf_ok, csrf_token
+from bot.web.board import Rules
+from bot.web.preview import Previews
+
+Handler = Callable[[Request], Awaitable[Response]]
+MAX_FORM_BYTES = 64 * 1024  # every form of the site is a few fields; refuse anything bigger unread
+
+
+@dataclass
+class Web:
+    """Built once per server by ``bot.web.app.create_app``."""
+
+    bot: App
+    gate: Gate
+    previews: Previews
+    # One flush at a time from this process: a sender (an SMTP connection) is not shared between threads.
+    flush_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def rules(self) -> Rules:
+        return rules_for(self.bot)
+
+    def flush(self) -> None:
+        """Send what the outbox holds now (after an action queued a mail)."""
+        from bot.service import flush_outbox
+
+        with self.flush_lock:
+            flush_outbox(self.bot)
+
+
+def rules_for(bot: App) -> Rules:
+    """What is overdue today: the config's escalation settings, so the board agrees with the escalations."""
+    s = bot.config.schedule
+    return Rules(bot.clock.today(), bot.calendar, bot.clock.tz, s.escalation_after_business_days,
+                 s.review_escalation_business_days)
+
+
+def web(request: Request) -> Web:
+    found: Web = request.app.state.web
+    return found
+
+
+def staff(request: Request) -> Staff:
+    who: Staff = request.state.staff
+    return who
+
+
+def form(request: Request) -> FormData:
+    data: FormData = request.state.form
+    return data
+
+
+def field_text(data: Mapping[str, Any], name: str, limit: int = 2000) -> str:
+    value = data.get(name, "")
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+async def read_form(request: Request) -> FormData | Response:
+    """The POSTed form, or the response that refuses it (too large, or a bad CSRF token)."""
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        return PlainTextResponse("a form needs a Content-Length", 411)
+    if int(length) > MAX_FORM_BYTES:
+        return PlainTextResponse("form too large", 413)
+    data = await request.form(max_files=0, max_fields=20)
+    if not csrf_ok(request.session, data):
+        return PlainTextResponse("CSRF token missing or wrong: reload the page and try again", 403)
+    return data
+
+
+def staff_only(handler: Handler) -> Handler:
+    async def guarded(request: Request) -> Response:
+        who = web(request).gate.who(request)
+        if who is None:
+            if request.method in ("GET", "HEAD"):
+                return RedirectResponse(f"/login?next={quote(request.url.path)}", 303)
+            return PlainTextResponse("login required", 403)
+        request.state.staff = who
+        if request.method == "POST":
+            data = await read_form(request)
+            if isinstance(data, Response):
+                return data
+            request.state.form = data
+        return await handler(request)
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
+
+def _local_time(value: datetime | None, tz: Any) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    w = web(request)
+    who: Staff | None = getattr(request.state, "staff", None)
+    base = {
+        "staff": who, "csrf": csrf_token(request.session), "flash": request.session.pop("flash", None),
+        "now": w.bot.clock.now(), "page": name, "when": lambda v: _local_time(v, w.bot.clock.tz),
+    }
+    html = w.bot.env.get_template(f"web/{name}.html.j2").render(base | context)
+    return HTMLResponse(html, status)
+
+
+def done(request: Request, to: str, message: str, error: bool = False) -> RedirectResponse:
+    """After a form: remember what happened for the next page, and go there (POST/redirect/GET)."""
+    request.session["flash"] = {"text": message, "error": error}
+    return RedirectResponse(to, 303)

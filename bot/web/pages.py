@@ -1,0 +1,130 @@
+"""What the organization, user and review pages show, read in a few queries each.
+
+The organization and user pages reuse the CLI's ``status --json`` shape
+(``bot.status.org_json`` / ``user_json``) over one organization loaded with
+``repo.load_org``, so the site, the CLI and the digests say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.ces.rules import permissions_lacking
+from bot.status import org_json, user_json
+from bot.store import repo
+from bot.store.models import AuditEvent, Contact, Document, HmisUser, Organization, ReviewItem, SeenMessage
+from bot.web.board import Rules, review_late
+from bot.web.timeline import DocView, Entry, doc_view, org_timeline
+from bot.workflow.state import OrgState
+
+
+class NotFound(LookupError):
+    """The page's organization, user, item or document does not exist."""
+
+
+@dataclass
+class OrgPage:
+    org: OrgState
+    status: dict[str, Any]
+    user_ids: dict[str, int]
+    contacts: list[Contact]
+    review: list[ReviewItem]
+    timeline: list[Entry]
+
+    @property
+    def may_countersign(self) -> bool:
+        return self.org.agreement == "accepted"
+
+
+def org_page(session: Session, org_id: int) -> OrgPage:
+    try:
+        org = repo.load_org(session, org_id)
+    except KeyError:
+        raise NotFound(f"no organization #{org_id}") from None
+    contacts = list(session.exec(select(Contact).where(Contact.org_id == org_id).order_by(col(Contact.id))).all())
+    review = list(session.exec(select(ReviewItem).where(
+        ReviewItem.org_id == org_id, col(ReviewItem.resolved_at).is_(None))).all())
+    return OrgPage(org, org_json(org), {u.email: u.id for u in org.users if u.id is not None}, contacts, review,
+                   org_timeline(session, org))
+
+
+@dataclass
+class UserPage:
+    org: OrgState
+    row: HmisUser
+    status: dict[str, Any]
+    lacking: list[str]
+    docs: list[DocView]
+    events: list[AuditEvent]
+
+    @property
+    def may_grant(self) -> bool:
+        # Access follows the CES steps: only a user the rules call ready (or overdue) is granted here.
+        return self.row.access in ("ready", "overdue")
+
+
+def _mentions(detail: dict[str, Any], email: str) -> bool:
+    return any(email == str(v).lower() or (isinstance(v, list) and email in map(str, v)) for v in detail.values())
+
+
+def user_page(session: Session, user_id: int) -> UserPage:
+    row = session.get(HmisUser, user_id)
+    if row is None:
+        raise NotFound(f"no user #{user_id}")
+    org = repo.load_org(session, row.org_id)
+    state = org.user(row.email)
+    assert state is not None
+    email, name = row.email.lower(), " ".join(row.name.lower().split())
+    docs = [d for d in session.exec(select(Document).where(Document.org_id == row.org_id)).all()
+            if d.user_id == user_id or d.fields.get("email", "").lower() == email
+            or (name and " ".join(d.fields.get("user_name", "").lower().split()) == name)]
+    archived = {s for s in session.exec(select(SeenMessage.id).where(
+        col(SeenMessage.id).in_([d.seen_id for d in docs]), col(SeenMessage.archive_path).is_not(None))).all()}
+    # Through the org_id index (IS NULL too: a training roster's events belong to no organization).
+    events = [e for e in session.exec(select(AuditEvent).where(
+        (col(AuditEvent.org_id) == row.org_id) | col(AuditEvent.org_id).is_(None)).order_by(
+        col(AuditEvent.at).desc())).all() if e.user_id == user_id or _mentions(e.detail, email)]
+    lacking = sorted(p.label for p in permissions_lacking(state.role_enums())) if state.roles else []
+    return UserPage(org, row, user_json(org, state), lacking, [doc_view(d, d.seen_id in archived) for d in docs],
+                    events)
+
+
+@dataclass
+class ReviewCard:
+    item: ReviewItem
+    seen: SeenMessage | None
+    org_name: str
+    docs: list[DocView] = field(default_factory=list)
+    late: bool = False
+
+
+@dataclass
+class ReviewPage:
+    cards: list[ReviewCard]
+    org_names: list[str]  # for the organization field's suggestions
+
+
+def review_page(session: Session, rules: Rules) -> ReviewPage:
+    items = session.exec(select(ReviewItem).where(col(ReviewItem.resolved_at).is_(None))
+                         .order_by(col(ReviewItem.id))).all()
+    seen_ids = [i.seen_id for i in items if i.seen_id is not None]
+    seen = {s.id: s for s in session.exec(select(SeenMessage).where(col(SeenMessage.id).in_(seen_ids))).all()}
+    docs: dict[int, list[DocView]] = {}
+    for d in session.exec(select(Document).where(col(Document.seen_id).in_(seen_ids)).order_by(col(Document.id))):
+        docs.setdefault(d.seen_id, []).append(doc_view(d, bool(seen[d.seen_id].archive_path)))
+    names = dict(session.exec(select(Organization.id, Organization.name).order_by(col(Organization.name))).all())
+    cards = [ReviewCard(i, seen.get(i.seen_id) if i.seen_id else None, names.get(i.org_id, "") if i.org_id else "",
+                        docs.get(i.seen_id or 0, []), review_late(i.created_at, rules)) for i in items]
+    return ReviewPage(cards, list(names.values()))
+
+
+def document_source(session: Session, doc_id: int) -> tuple[Document, str]:
+    """A document and the archived message it came from (for its page previews)."""
+    doc = session.get(Document, doc_id)
+    seen = session.get(SeenMessage, doc.seen_id) if doc else None
+    if doc is None or seen is None or not seen.archive_path:
+        raise NotFound(f"no archived document #{doc_id}")
+    return doc, seen.archive_path

@@ -1,0 +1,118 @@
+"""The site's pages (GET): board, organization, user, review queue, page previews, login.
+
+Each handler reads in a worker thread (the database driver blocks) and renders
+one template; none of them changes anything.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.web import pages
+from bot.web.board import load_board
+from bot.web.http import page, staff_only, web
+from bot.web.preview import WIDTHS
+from bot.web.usecases import KINDS
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after logging in: a path of this site only (never //evil.example)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+async def login_page(request: Request) -> Response:
+    if web(request).gate.who(request) is not None:
+        return RedirectResponse(safe_next(request.query_params.get("next")), 303)
+    return page(request, "login", next=safe_next(request.query_params.get("next")), error=None, email="")
+
+
+@staff_only
+async def board(request: Request) -> Response:
+    w = web(request)
+
+    def read() -> object:
+        with Session(w.bot.engine) as session:
+            return load_board(session, w.rules())
+
+    return page(request, "board", board=await run_in_threadpool(read))
+
+
+@staff_only
+async def organization(request: Request) -> Response:
+    w, org_id = web(request), int(request.path_params["org_id"])
+
+    def read() -> pages.OrgPage:
+        with Session(w.bot.engine) as session:
+            return pages.org_page(session, org_id)
+
+    try:
+        data = await run_in_threadpool(read)
+    except pages.NotFound as exc:
+        return page(request, "error", 404, message=str(exc))
+    return page(request, "org", data=data, widths=WIDTHS)
+
+
+@staff_only
+async def user(request: Request) -> Response:
+    w, user_id = web(request), int(request.path_params["user_id"])
+
+    def read() -> pages.UserPage:
+        with Session(w.bot.engine) as session:
+            return pages.user_page(session, user_id)
+
+    try:
+        data = await run_in_threadpool(read)
+    except pages.NotFound as exc:
+        return page(request, "error", 404, message=str(exc))
+    return page(request, "user", data=data, widths=WIDTHS)
+
+
+@staff_only
+async def review(request: Request) -> Response:
+    w = web(request)
+
+    def read() -> pages.ReviewPage:
+        with Session(w.bot.engine) as session:
+            return pages.review_page(session, w.rules())
+
+    return page(request, "review", data=await run_in_threadpool(read), kinds=KINDS, widths=WIDTHS)
+
+
+@staff_only
+async def preview(request: Request) -> Response:
+    """One page of a received document as PNG (rendered from the archived message)."""
+    w = web(request)
+    doc_id, number = int(request.path_params["doc_id"]), int(request.path_params["page"])
+    width = WIDTHS[-1] if request.query_params.get("size") == "full" else WIDTHS[0]
+
+    def render() -> bytes | None:
+        with Session(w.bot.engine) as session:
+            try:
+                doc, archive = pages.document_source(session, doc_id)
+            except pages.NotFound:
+                return None
+        if doc.error or not 1 <= number <= max([*doc.pages, 1]):
+            return None
+        return w.previews.png(doc_id, archive, doc.filename, number, width)
+
+    png = await run_in_threadpool(render)
+    if png is None:
+        return Response("no preview for this page", 404, media_type="text/plain")
+    # Private: a signed form is personal data; the browser may keep it, a shared cache may not.
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+ROUTES = [
+    Route("/login", login_page, methods=["GET"]),
+    Route("/", board, methods=["GET"]),
+    Route("/orgs/{org_id:int}", organization, methods=["GET"]),
+    Route("/users/{user_id:int}", user, methods=["GET"]),
+    Route("/review", review, methods=["GET"]),
+    Route("/documents/{doc_id:int}/pages/{page:int}.png", preview, methods=["GET"]),
+]

@@ -1,0 +1,341 @@
+"""Shared pieces of the reliability tests: servers, config, a realistic backlog, checks.
+
+The servers are the integration suite's (a private Dovecot on 127.0.0.1, aiosmtpd
+in-process); their fixtures are re-exported here so that this folder runs on its
+own. The bot runs as the production CLI in subprocesses (``python -m bot``), so a
+failpoint (``HMISBOT_CRASH_AT``, bot/faults.py) can SIGKILL it for real.
+
+``check_exactly_once`` is the guarantee every test here ends with: each message
+decided once (one processed/review row per Message-ID), each decided mail received
+by the SMTP server once (by its own Message-ID and, for replies, by In-Reply-To),
+nothing left in an INBOX, nothing deleted, nothing pending or half-sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import functools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.documents import specimens
+from bot.store.db import make_engine
+from bot.store.models import OutboxRow, SeenMessage
+from tests.integration.conftest import (
+    SMTP_PASSWORD,
+    SMTP_USER,
+    RecordingHandler,
+    SmtpServer,
+    dovecot,
+    smtp_server,
+    tls_files,
+)
+from tests.integration.dovecot import USERS, DovecotServer
+
+__all__ = ["dovecot", "smtp_server", "tls_files"]  # fixtures re-exported for this folder
+
+TRAINING, SUPPORT, JOIN = USERS
+USER_OF = {"training": TRAINING, "support": SUPPORT, "join": JOIN}
+FOLDERS = ("INBOX", "Processed", "Needs Review")
+NOW = "2026-11-30T10:00:00-08:00"  # a Monday, office hours
+IMPLEMENTATION = "hmis.implementation@lahsa.org"
+ACCESS = "hmis.access@lahsa.org"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# -- servers --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lahsa(dovecot: DovecotServer) -> Iterator[DovecotServer]:
+    """The session's Dovecot, running, with the three LAHSA accounts emptied."""
+    dovecot.start()
+    for user in USERS:
+        dovecot.reset_account(user)
+    yield dovecot
+
+
+@pytest.fixture
+def smtp(smtp_server: Callable[..., SmtpServer]) -> SmtpServer:
+    return smtp_server("plain")
+
+
+@pytest.fixture
+def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The passwords the config names (a subprocess inherits them); no failpoint armed."""
+    monkeypatch.setenv("HMISBOT_TEST_IMAP_PASSWORD", "secret")
+    monkeypatch.setenv("HMISBOT_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+    monkeypatch.delenv("HMISBOT_CRASH_AT", raising=False)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    e = make_engine(db_url)
+    yield e
+    e.dispose()
+
+
+def write_config(folder: Path, db_url: str, dovecot: DovecotServer, smtp: SmtpServer, *,
+                 limits: dict[str, Any] | None = None, poll_every: str = "300s", instance: str | None = None,
+                 name: str = "mailboxes.yaml") -> Path:
+    """A production-shaped mailboxes.yaml: backend imap for the three addresses, send smtp."""
+
+    def box(address: str) -> dict[str, Any]:
+        return {
+            "address": address, "backend": "imap", "host": dovecot.host, "port": dovecot.port, "security": "none",
+            "username": address, "password_env": "HMISBOT_TEST_IMAP_PASSWORD", "folder": "INBOX",
+            "processed_folder": "Processed", "review_folder": "Needs Review", "poll_every": poll_every,
+        }
+
+    config: dict[str, Any] = {
+        "database": db_url,
+        "timezone": "America/Los_Angeles",
+        "archive_dir": "archive",
+        "send": {
+            "backend": "smtp", "host": smtp.host, "port": smtp.port, "security": "none", "username": SMTP_USER,
+            "password_env": "HMISBOT_TEST_SMTP_PASSWORD", "from": "LAHSA HMIS <HMISsupport@lahsa.org>",
+            "hourly_cap": 5000,
+        },
+        "mailboxes": {"training": box(TRAINING), "support": box(SUPPORT), "join": box(JOIN)},
+        "staff": {
+            "implementation": {"primary": IMPLEMENTATION, "backup": "hmis.implementation.backup@lahsa.org"},
+            "training": {"primary": "hmis.training@lahsa.org"},
+            "access": {"primary": ACCESS, "backup": "hmis.supervisor@lahsa.org"},
+        },
+    }
+    if limits:
+        config["limits"] = limits
+    if instance:
+        config["instance"] = instance
+    path = folder / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+# -- running the bot --------------------------------------------------------------------
+
+
+def bot_env(crash_at: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "HMISBOT_CRASH_AT"}
+    env["PYTHONPATH"] = str(ROOT)
+    if crash_at:
+        env["HMISBOT_CRASH_AT"] = crash_at
+    return env
+
+
+def cli(config: Path, *args: str, crash_at: str | None = None, now: str = NOW,
+        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`python -m bot --config ... --now ... ARGS` as a separate process (its own group)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), "--now", now, *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        cwd=config.parent, env=bot_env(crash_at), start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        # A SIGKILLed bot leaves its document workers to notice the closed pipe; make sure.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+# -- the backlog ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mail:
+    inbox: str  # training | support | join
+    message_id: str
+    raw: bytes
+    what: str  # question | account | setup | agreement
+
+
+def _mail(inbox: str, message_id: str, sender: tuple[str, str], subject: str, body: str,
+          pdf: tuple[str, bytes] | None = None) -> bytes:
+    m = EmailMessage()
+    m["From"] = f"{sender[0]} <{sender[1]}>"
+    m["To"] = USER_OF[inbox]
+    m["Subject"] = subject
+    m["Date"] = "Mon, 30 Nov 2026 08:30:00 -0800"
+    m["Message-ID"] = message_id
+    m.set_content(body)
+    if pdf is not None:
+        m.add_attachment(pdf[1], maintype="application", subtype="pdf", filename=pdf[0])
+    return m.as_bytes(policy=m.policy.clone(linesep="\r\n"))
+
+
+FIRST = ("Ana", "Ben", "Carla", "David", "Elena", "Frank", "Grace", "Hector", "Irene", "Jamal", "Karen", "Luis")
+LAST = ("Nguyen", "Garcia", "Smith", "Kim", "Lopez", "Brown", "Patel", "Reyes", "Chen", "Johnson")
+
+
+def _person(i: int, domain: str) -> tuple[str, str]:
+    first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
+    return f"{first} {last}", f"{first.lower()}.{last.lower()}{i}@{domain}"
+
+
+@functools.cache
+def _agreement_pdf(org: str, signer: str) -> bytes:
+    return specimens.organization_agreement_pdf(org, signer, "Executive Director", "11/30/2026")
+
+
+def backlog(n: int, *, tag: str, pdfs: int = 4) -> list[Mail]:
+    """n realistic messages from distinct senders, spread over the three inboxes.
+
+    Mixed as LAHSA receives it: account questions (support: a receipt and a hand-off to
+    the access duty), program setup requests for distinct organizations (join: a receipt),
+    general questions (training: review and an "unreadable" reply), and ``pdfs`` signed
+    Organization Agreements as small text PDFs (training: a receipt). Every message gets
+    exactly one reply; ``tag`` keeps Message-IDs unique across tests.
+    """
+    out: list[Mail] = []
+    for i in range(n):
+        mid = f"<{tag}.{i}@mail.example.org>"
+        if i < pdfs:
+            org = f"Harbor Light Services {i}"
+            name, addr = _person(i, f"harborlight{i}.org")
+            raw = _mail("training", mid, (name, addr), f"Signed HMIS Organization Agreement - {org}",
+                        f"Hello,\n\nAttached is our signed Organization Agreement.\n\n{name}\nExecutive Director",
+                        (f"agreement-{i}.pdf", _agreement_pdf(org, name)))
+            out.append(Mail("training", mid, raw, "agreement"))
+        elif i % 3 == 0:
+            name, addr = _person(i, "outreach.example.org")
+            raw = _mail("support", mid, (name, addr), "Locked out of HMIS",
+                        f"Hi, I am locked out of my HMIS account and cannot log in. "
+                        f"Can you reset my password?\n\n{name}")
+            out.append(Mail("support", mid, raw, "account"))
+        elif i % 3 == 1:
+            org = f"Westside Shelter Network {i}"
+            name, addr = _person(i, f"westside{i}.org")
+            raw = _mail("join", mid, (name, addr), f"Program setup for CES - {org}",
+                        f"Hello HMIS Implementation Team,\n\nPlease set up our programs for CES.\n\n"
+                        f"Organization: {org}\nCES roles: Housing Navigation/Case Management\n\n"
+                        f"Programs:\n- {org} Street Outreach (Outreach)\n- {org} Bridge Shelter (Emergency Shelter)\n\n"
+                        f"Thank you,\n{name}\nProgram Manager")
+            out.append(Mail("join", mid, raw, "setup"))
+        else:
+            name, addr = _person(i, "community.example.net")
+            raw = _mail("training", mid, (name, addr), "Question",
+                        f"Hello, who should I talk to about volunteering at a shelter?\n\n{name}")
+            out.append(Mail("training", mid, raw, "question"))
+    return out
+
+
+def deliver(dovecot: DovecotServer, mails: Iterable[Mail]) -> None:
+    """APPEND the messages in order, one connection per inbox (as an MTA would deliver them)."""
+    by_inbox: dict[str, list[Mail]] = {}
+    for m in mails:
+        by_inbox.setdefault(m.inbox, []).append(m)
+    for inbox, items in by_inbox.items():
+        c = dovecot.client(USER_OF[inbox])
+        try:
+            for m in items:
+                c.append("INBOX", m.raw)
+        finally:
+            with contextlib.suppress(Exception):
+                c.logout()
+
+
+# -- looking -----------------------------------------------------------------------------------
+
+
+def folder_ids(dovecot: DovecotServer, user: str, name: str) -> list[str]:
+    """Message-IDs of every message in a folder (flags untouched, \\Deleted ones left out)."""
+    c = dovecot.client(user)
+    try:
+        if not c.folder_exists(name):
+            return []
+        c.select_folder(name, readonly=True)
+        uids = c.search(["UNDELETED"])
+        if not uids:
+            return []
+        data = c.fetch(uids, [b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        out = []
+        for item in data.values():
+            header = bytes(item[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"])
+            out.append(str(email.message_from_bytes(header, policy=policy.default)["Message-ID"]).strip())
+        return sorted(out)
+    finally:
+        with contextlib.suppress(Exception):
+            c.logout()
+
+
+def where_is(dovecot: DovecotServer) -> dict[str, Counter[str]]:
+    """folder name -> Counter of Message-IDs over the three accounts."""
+    return {name: Counter(mid for user in USERS for mid in folder_ids(dovecot, user, name)) for name in FOLDERS}
+
+
+def received(handler: RecordingHandler) -> list[EmailMessage]:
+    return [email.message_from_bytes(r.content, policy=policy.default)  # type: ignore[misc]
+            for r in list(handler.received)]
+
+
+def replies_by_parent(handler: RecordingHandler) -> Counter[str]:
+    return Counter(str(m["In-Reply-To"]) for m in received(handler) if m["In-Reply-To"])
+
+
+def rows(engine: Engine, model: Any) -> list[Any]:
+    with Session(engine) as s:
+        return list(s.exec(select(model)).all())
+
+
+def decided(engine: Engine) -> Counter[str]:
+    """Message-ID -> number of seen rows that decided it (processed or review)."""
+    return Counter(s.message_id for s in rows(engine, SeenMessage) if s.outcome in ("processed", "review"))
+
+
+def check_exactly_once(engine: Engine, dovecot: DovecotServer, smtp: SmtpServer, mails: list[Mail], *,
+                       lost: frozenset[str] = frozenset()) -> None:
+    """The guarantee. ``lost``: Message-IDs of outbox rows legitimately left 'unknown' (never resent)."""
+    ids = [m.message_id for m in mails]
+    assert len(set(ids)) == len(ids)
+    # The database: each message decided exactly once, nothing else decided.
+    assert decided(engine) == Counter(ids)
+    # The server: nothing left in an INBOX, nothing deleted, nothing copied twice.
+    where = where_is(dovecot)
+    assert where["INBOX"] == Counter()
+    assert where["Processed"] + where["Needs Review"] == Counter(ids)
+    outcome = {s.message_id: s.outcome for s in rows(engine, SeenMessage) if s.outcome in ("processed", "review")}
+    for m in mails:
+        box = "Processed" if outcome[m.message_id] == "processed" else "Needs Review"
+        assert where[box][m.message_id] == 1, (m.message_id, box)
+    # The outbox: nothing pending or half-sent; every sent row received exactly once.
+    outbox = rows(engine, OutboxRow)
+    statuses = Counter(r.status for r in outbox)
+    assert statuses["pending"] == statuses["sending"] == statuses["committing"] == statuses["failed"] == 0, statuses
+    unknown = {r.message_id for r in outbox if r.status == "unknown"}
+    assert unknown == set(lost)
+    got = Counter(str(m["Message-ID"]) for m in received(smtp.handler))
+    assert got == Counter(r.message_id for r in outbox if r.status == "sent"), "a mail was sent twice or not at all"
+    # Replies, by the message they answer: one per message (the 'unknown' one: none).
+    lost_parents = {r.in_reply_to for r in outbox if r.status == "unknown" and r.in_reply_to}
+    assert replies_by_parent(smtp.handler) == Counter(i for i in ids if i not in lost_parents)
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float, logs: Callable[[], str] = lambda: "") -> float:
+    """Seconds until check() holds; fail (with logs) after timeout."""
+    t0 = time.monotonic()
+    while not check():
+        if time.monotonic() - t0 > timeout:
+            pytest.fail(f"{what}: not within {timeout} s\n{logs()[-6000:]}")
+        time.sleep(0.2)
+    return time.monotonic() - t0
