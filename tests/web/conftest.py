@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import re
 import shutil
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():
+    # Starlette 1.x prefers the httpx2 fork for its TestClient; httpx (a dependency already) works the same.
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from starlette.testclient import TestClient
 
 from bot.app import App
 from bot.clock import parse_now
@@ -52,7 +58,7 @@ class Site:
     folder: Path
     bot: App
 
-    def sql(self, statement: str, **params: object) -> list[tuple[object, ...]]:
+    def sql(self, statement: str, **params: object) -> list[tuple[Any, ...]]:
         with self.bot.engine.begin() as conn:
             result = conn.execute(text(statement), params)
             return [tuple(r) for r in result.all()] if result.returns_rows else []

@@ -25,11 +25,11 @@ def post(client: TestClient, path: str, **data: str) -> str:
     token = csrf_of(client.get("/review").text)
     r = client.post(path, data={"csrf": token, **data})
     assert r.status_code == 303, r.text
-    return client.get(r.headers["location"]).text
+    return str(client.get(r.headers["location"]).text)
 
 
 def outbox_mails(site: Site) -> list[EmailMessage]:
-    return [email.message_from_bytes(p.read_bytes(), policy=policy.default)  # type: ignore[misc]
+    return [email.message_from_bytes(p.read_bytes(), policy=policy.default)
             for p in sorted((site.folder / "outbox").glob("*.eml"))]
 
 

@@ -32,7 +32,7 @@ def _paths(client: TestClient) -> list[tuple[str, str]]:
 
 
 def _open_review(site: Site) -> int:
-    return int(site.sql("SELECT count(*) FROM review_item WHERE resolved_at IS NULL")[0][0])  # type: ignore[arg-type]
+    return int(site.sql("SELECT count(*) FROM review_item WHERE resolved_at IS NULL")[0][0])
 
 
 def test_every_page_and_form_needs_a_login(site: Site, client: TestClient) -> None:

@@ -23,6 +23,7 @@ from bot.web.http import rules_for
 from bot.workflow.duties import funnel
 from tests.web.conftest import Site, client_for, login, synthetic_site
 
+
 @pytest.fixture
 def big(db_url: str, tmp_path: Path) -> Iterator[Site]:
     from bench.web import NOW
@@ -94,7 +95,7 @@ def test_previews_render_scans_pdfs_and_photos_from_the_archive(site: Site, staf
     assert pdf.width == 320 and pdf.height > 320  # a portrait page
     assert _png(staff, f"/documents/{docs['scan0042.pdf']}/pages/1.png?size=full").width == 1200
     photo = _png(staff, f"/documents/{docs['IMG_2231.jpg']}/pages/1.png")
-    assert photo.width <= 320 and photo.getextrema()[0][1] > 0  # not a blank image
+    assert photo.width <= 320 and len(set(photo.convert("L").getdata())) > 16  # a photo, not a blank image
     assert staff.get(f"/documents/{docs['forms.pdf']}/pages/1.png").status_code == 404  # unreadable: no preview
     assert staff.get(f"/documents/{docs['scan0042.pdf']}/pages/9.png").status_code == 404  # no such page
 
