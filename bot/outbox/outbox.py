@@ -21,6 +21,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot import metrics
 from bot.faults import checkpoint
 from bot.outbox.compose import compose, make_message_id
 from bot.outbox.render import render
@@ -131,7 +132,8 @@ def flush(engine: Engine, sender: Sender, from_addr: str, now: datetime,
             continue
         if not _claim(engine, row, policy.lease):
             continue  # another instance is sending it
-        result = _send_one(engine, sender, from_addr, now, row)
+        with metrics.stage("send"):
+            result = _send_one(engine, sender, from_addr, now, row)
         counts[result] += 1
         failures_in_a_row = 0 if result == "sent" else failures_in_a_row + 1
         budget -= result == "sent"

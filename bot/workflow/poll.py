@@ -9,6 +9,9 @@ Rules that keep mail from being lost or answered twice:
   decided again;
 - the move to Processed / Needs Review happens after the commit; a crash between
   the two leaves the message in the inbox, where the next poll only moves it;
+- only the instance that decided a message moves it, unless that instance's lease
+  on the move has run out (it died): two concurrent IMAP MOVEs of one message can
+  both copy it;
 - a message that fails ``max_attempts`` times goes to review with its error,
   and the batch goes on.
 """
@@ -21,16 +24,19 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
 
+from bot import metrics
 from bot.faults import checkpoint
 from bot.mailboxes.base import Mailbox, RawMessage
 from bot.store import repo
 from bot.store.db import transaction
 from bot.store.models import MailboxState, ReviewItem, SeenMessage
-from bot.workflow.process import Handled, Understood, handle, understand
+from bot.workflow.process import Handled, Understood, handle, move_lease, understand
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -129,13 +135,15 @@ class _Prepared:
 
 
 def _prepare(app: App, raw: RawMessage) -> _Prepared:
+    seen = None
     try:
         seen = _already(app, raw)
         if seen is not None and seen.outcome in DONE:
             return _Prepared(seen)
         return _Prepared(seen, understand(app, raw))
     except Exception as exc:  # reported in order, by _one, as this message's failure
-        return _Prepared(None, error=exc)
+        # Keep the earlier row: _one replaces it and counts this attempt on top of it.
+        return _Prepared(seen, error=exc)
 
 
 def _drain(app: App, box: Mailbox, role: str, raws: Iterator[RawMessage], report: PollReport) -> None:
@@ -147,7 +155,7 @@ def _drain(app: App, box: Mailbox, role: str, raws: Iterator[RawMessage], report
     """
     window: deque[tuple[RawMessage, Future[_Prepared]]] = deque()
     with ThreadPoolExecutor(max_workers=READ_AHEAD, thread_name_prefix="read") as pool:
-        for raw in raws:
+        for raw in metrics.timed_iter("fetch", raws):
             checkpoint("after_fetch")
             window.append((raw, pool.submit(_prepare, app, raw)))
             if len(window) > READ_AHEAD:
@@ -160,6 +168,9 @@ def _one(app: App, box: Mailbox, role: str, raw: RawMessage, ahead: Future[_Prep
     prepared = ahead.result()
     seen = prepared.seen
     if seen is not None and seen.outcome in DONE:
+        if _same_key(seen, raw) and not _take_move(app, seen.id):
+            report.skipped += 1  # already moved, or its decider is moving it now
+            return
         box.settle(raw, "review" if seen.outcome == "review" else "processed")
         _mark_settled(app, seen.id)
         report.skipped += 1
@@ -182,6 +193,22 @@ def _one(app: App, box: Mailbox, role: str, raw: RawMessage, ahead: Future[_Prep
     checkpoint("after_move")
     _mark_settled(app, handled.seen_id)
     report.handled.append((raw.key, handled))
+
+
+def _same_key(seen: SeenMessage, raw: RawMessage) -> bool:
+    return seen.uid == raw.key and seen.uidvalidity == (raw.uidvalidity or "")
+
+
+def _take_move(app: App, seen_id: int | None) -> bool:
+    """Claim the move of a decided message still in the inbox: not when it is settled,
+    nor while the instance that decided it may still be moving it (its lease runs)."""
+    now = datetime.now(UTC)
+    with transaction(app.engine) as session:
+        taken = session.execute(update(SeenMessage).where(
+            col(SeenMessage.id) == seen_id, col(SeenMessage.settled).is_(False),
+            or_(col(SeenMessage.lease_until).is_(None), col(SeenMessage.lease_until) < now),
+        ).values(lease_until=move_lease(app)))
+        return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _mark_settled(app: App, seen_id: int | None) -> None:
@@ -208,7 +235,7 @@ def _failed(app: App, box: Mailbox, raw: RawMessage, exc: Exception, attempts: i
     with transaction(app.engine) as session:
         session.add(SeenMessage(mailbox=raw.mailbox, uidvalidity=raw.uidvalidity or "", uid=raw.key, sha256="",
                                 outcome="review" if poison else "failed", attempts=attempts, error=error,
-                                received_at=raw.received_at or now, processed_at=now))
+                                received_at=raw.received_at or now, processed_at=now, lease_until=move_lease(app)))
         if poison:
             session.add(ReviewItem(reason=f"failed {attempts} times: {error}", mailbox=raw.mailbox, created_at=now))
     if poison:

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot import metrics
 from bot.documents.model import FormResult
 from bot.faults import checkpoint
 from bot.mail.kinds import MessageKind, classify_message, labelled_value, own_text
@@ -104,18 +106,27 @@ class Understood:
 
 
 def understand(app: App, raw: RawMessage) -> Understood:
-    msg = parse_message(raw.data)
+    with metrics.stage("parse"):
+        msg = parse_message(raw.data)
     scr = screen(msg, app.config.trusted_authserv_ids)
     limit = app.config.limits.max_message_mb
     if msg.size > limit * 1024 * 1024:
         return Understood(raw.data, msg, scr, MessageKind("other", "too large"), (),
                           f"message of {msg.size / 1048576:.1f} MB is larger than the {limit:g} MB limit")
+    start = time.perf_counter()
     forms = read_forms(app, msg) if scr.auto is None else ()
+    # Documents are read in sandbox workers: attribute the wait to OCR when any page needed it.
+    metrics.add("ocr" if any(f.text_source == "ocr" for f in forms) else "extract", time.perf_counter() - start)
     staff = _staff_duty(app, msg.from_addr)
     with Session(app.engine) as session:
         followup = repo.answers_staff(session, msg.thread_ids, app.staff_addresses("implementation"))
     kind = classify_message(msg, scr.auto, answers_setup_followup=followup, from_training_staff=staff == "training")
     return Understood(raw.data, msg, scr, kind, forms)
+
+
+def move_lease(app: App) -> datetime:
+    """Until when (real time) the instance deciding a message alone may move it out of the inbox."""
+    return datetime.now(UTC) + timedelta(seconds=app.config.limits.send_lease_seconds)
 
 
 def handle(app: App, raw: RawMessage, role: str, u: Understood | None = None) -> Handled | None:
@@ -130,12 +141,16 @@ def handle(app: App, raw: RawMessage, role: str, u: Understood | None = None) ->
                 mailbox=raw.mailbox, uidvalidity=raw.uidvalidity or "", uid=raw.key, message_id=msg.message_id,
                 sha256=msg.sha256, sender=msg.from_addr, subject=msg.subject[:300], kind=kind.kind,
                 received_at=raw.received_at or now, processed_at=now, archive_path=str(archive), attempts=1,
+                lease_until=move_lease(app),  # this instance moves it; another only once the lease is over
             )
             session.add(seen)
             session.flush()  # claims (mailbox, uidvalidity, uid): a racing instance fails here
-            handled = _decide_and_record(app, session, seen, role, u, now)
+            with metrics.stage("decide"):
+                handled = _decide_and_record(app, session, seen, role, u, now)
             checkpoint("before_commit")
-            return handled
+            commit_started = time.perf_counter()
+        metrics.add("commit", time.perf_counter() - commit_started)
+        return handled
     except IntegrityError:
         log.info("message %s in %s already taken by another instance", raw.key, raw.mailbox)
         return None
