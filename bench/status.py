@@ -15,15 +15,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.populate import populate  # noqa: E402
-from bot import jobs  # noqa: E402
-from bot.app import App  # noqa: E402
-from bot.config import parse_config  # noqa: E402
-from bot.status import status_report  # noqa: E402
-from bot.store.db import init_db  # noqa: E402
+from bench.populate import populate
+from bot import jobs
+from bot.app import App
+from bot.config import parse_config
+from bot.status import status_report
+from bot.store.db import init_db
 
 CONFIG = """
 database: {db}
@@ -59,10 +60,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or f"sqlite:///{tmp}/bench.sqlite3"
         config = parse_config(CONFIG.format(db=db), "bench.yaml", Path(tmp))
-        from bot.clock import parse_now
-
-        bot = App.build(config, parse_now("2026-12-02T07:30:00-08:00", bot_tz := __import__("zoneinfo").ZoneInfo(
-            config.timezone)))
+        bot = App.build(config, parse_now("2026-12-02T07:30:00-08:00", ZoneInfo(config.timezone)))
         init_db(bot.engine)
         t = time.perf_counter()
         populate(bot.engine, args.orgs, args.users)
@@ -80,7 +78,6 @@ def main() -> None:
             med, worst = timed(fn, args.runs)
             verdict = "ok" if med < 1.0 else "OVER TARGET"
             print(f"{name:30} median {med * 1000:7.1f} ms   worst {worst * 1000:7.1f} ms   (target < 1000 ms: {verdict})")
-        del bot_tz
         bot.close()
 
 
