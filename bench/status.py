@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.populate import populate  # noqa: E402
-from bot import jobs  # noqa: E402
-from bot.app import App  # noqa: E402
-from bot.clock import parse_now  # noqa: E402
-from bot.config import parse_config  # noqa: E402
-from bot.status import status_report  # noqa: E402
-from bot.store.db import init_db  # noqa: E402
+from bench.populate import populate
+from bot import jobs
+from bot.app import App
+from bot.clock import parse_now
+from bot.config import parse_config
+from bot.status import status_report
+from bot.store.db import init_db
 
 CONFIG = """
 database: {db}
