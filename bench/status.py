@@ -78,7 +78,7 @@ def main() -> None:
         for name, fn in (("status --json", status), ("digests (3 duties, dry run)", digest)):
             med, worst = timed(fn, args.runs)
             verdict = "ok" if med < 1.0 else "OVER TARGET"
-            print(f"{name:30} median {med * 1000:7.1f} ms   worst {worst * 1000:7.1f} ms   (target < 1000 ms: {verdict})")
+            print(f"{name:30} median {med * 1000:7.1f} ms  worst {worst * 1000:7.1f} ms  (< 1000 ms: {verdict})")
         bot.close()
 
 
