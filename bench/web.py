@@ -196,7 +196,8 @@ def main() -> int:
         init_db(bot.engine)
         t0 = time.perf_counter()
         fill(bot.engine, opts.orgs, opts.users)
-        print(f"filled {opts.orgs} organizations, {opts.users} users in {time.perf_counter() - t0:.1f} s ({db})")
+        shown = bot.engine.url.render_as_string(hide_password=True)
+        print(f"filled {opts.orgs} organizations, {opts.users} users in {time.perf_counter() - t0:.1f} s ({shown})")
         client = TestClient(create_app(bot, "b" * 40), base_url="http://127.0.0.1")
         token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
         assert token, "no CSRF token on the login page"

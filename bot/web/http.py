@@ -10,6 +10,7 @@ StrictUndefined, exactly like the mails, so there is no second set of settings.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from bot.web.auth import Gate, Staff, csrf_ok, csrf_token
 from bot.web.board import Rules
 from bot.web.preview import Previews
 
+log = logging.getLogger(__name__)
 Handler = Callable[[Request], Awaitable[Response]]
 MAX_FORM_BYTES = 64 * 1024  # every form of the site is a few fields; refuse anything bigger unread
 
@@ -44,11 +46,14 @@ class Web:
         return rules_for(self.bot)
 
     def flush(self) -> None:
-        """Send what the outbox holds now (after an action queued a mail)."""
+        """Send what the outbox holds now (after an action queued a mail); never raises."""
         from bot.service import flush_outbox
 
-        with self.flush_lock:
-            flush_outbox(self.bot)
+        try:
+            with self.flush_lock:
+                flush_outbox(self.bot)
+        except Exception:  # the mail stays pending: the service's next flush sends it
+            log.exception("outbox flush after a staff action failed; the mail stays in the outbox")
 
 
 def rules_for(bot: App) -> Rules:
@@ -128,5 +133,7 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
 
 def done(request: Request, to: str, message: str, error: bool = False) -> RedirectResponse:
     """After a form: remember what happened for the next page, and go there (POST/redirect/GET)."""
+    who = getattr(request.state, "staff", None)
+    log.info("%s %s by %s: %s", "refused" if error else "done", request.url.path, who.email if who else "?", message)
     request.session["flash"] = {"text": message, "error": error}
     return RedirectResponse(to, 303)

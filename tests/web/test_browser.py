@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,11 +75,8 @@ def served(demo_master: Path, tmp_path: Path) -> Iterator[tuple[Site, str]]:
     site.bot.close()
 
 
-def _shoot(page: object, name: str) -> None:
+def _shoot(page: Any, name: str) -> None:
     """A full-page screenshot, after every lazy preview image has loaded."""
-    from playwright.sync_api import Page
-
-    assert isinstance(page, Page)
     for img in page.locator("img").all():
         img.scroll_into_view_if_needed()
         page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=img.element_handle(), timeout=30_000)
@@ -98,53 +96,68 @@ def _wait_sent(site: Site, kind: str) -> str:
     return str(rows)
 
 
+def _log_in(page: Any, base: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(base + "/review")
+    expect(page).to_have_url(base + "/login?next=/review")
+    _shoot(page, "01-login")
+    page.fill("#email", EMAIL)
+    page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    expect(page.get_by_role("alert")).to_contain_text("Wrong email or password")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(base + "/review")  # back where the login began
+
+
+def _read_pages(page: Any, base: str) -> None:
+    """Board (an overdue organization highlighted), its page, a user's page."""
+    from playwright.sync_api import expect
+
+    page.goto(base + "/")
+    expect(page.locator("section[aria-label='Users in training'] .count")).to_have_text("1")
+    overdue = page.locator(".card.overdue")
+    expect(overdue).to_have_count(1)
+    expect(overdue).to_contain_text("Hope Harbor Services")
+    expect(overdue).to_contain_text("1 user(s) past their access due date")
+    _shoot(page, "02-board")
+    overdue.get_by_role("link").click()
+    expect(page.locator("h1")).to_have_text("Hope Harbor Services")
+    expect(page.locator(".tl")).to_contain_text("Message from daniel.kim@hopeharbor.org")
+    _shoot(page, "03-organization")
+    page.get_by_role("link", name="James Carter").click()
+    expect(page.locator("h1")).to_have_text("James Carter")
+    expect(page.locator("main")).to_contain_text("CES_Outreach")
+    expect(page.locator("main")).to_contain_text("overdue")
+    _shoot(page, "04-user")
+
+
+def _reject_forms_pdf(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="Review queue").click()
+    item = page.locator("article", has_text="could not read forms.pdf")
+    expect(item).to_contain_text("nina@brightpath.org")
+    _shoot(page, "05-review-queue")
+    item.locator("textarea[name=reason]").fill(REASON)
+    item.get_by_role("button", name="Reject and reply").click()
+    expect(page.locator(".flash")).to_contain_text("the reason is on its way to nina@brightpath.org")
+    expect(page.locator("article", has_text="could not read forms.pdf")).to_have_count(0)
+    _shoot(page, "06-review-after-reject")
+
+
 def test_staff_log_in_read_the_board_and_reject_an_unreadable_form(served: tuple[Site, str]) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     site, base = served
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(base + "/review")
-        expect(page).to_have_url(base + "/login?next=/review")
-        _shoot(page, "01-login")
-        page.fill("#email", EMAIL)
-        page.fill("#password", "not the password")
-        page.click("button[type=submit]")
-        expect(page.get_by_role("alert")).to_contain_text("Wrong email or password")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        expect(page).to_have_url(base + "/review")  # back where the login began
-
-        page.goto(base + "/")
-        expect(page.locator("section[aria-label='Users in training'] .count")).to_have_text("1")
-        overdue = page.locator(".card.overdue")
-        expect(overdue).to_have_count(1)
-        expect(overdue).to_contain_text("Hope Harbor Services")
-        expect(overdue).to_contain_text("1 user(s) past their access due date")
-        _shoot(page, "02-board")
-
-        overdue.get_by_role("link").click()
-        expect(page.locator("h1")).to_have_text("Hope Harbor Services")
-        expect(page.locator(".tl")).to_contain_text("Message from daniel.kim@hopeharbor.org")
-        _shoot(page, "03-organization")
-
-        page.get_by_role("link", name="James Carter").click()
-        expect(page.locator("h1")).to_have_text("James Carter")
-        expect(page.locator("main")).to_contain_text("CES_Outreach")
-        _shoot(page, "04-user")
-
-        page.get_by_role("link", name="Review queue").click()
-        item = page.locator("article", has_text="could not read forms.pdf")
-        expect(item).to_contain_text("nina@brightpath.org")
-        _shoot(page, "05-review-queue")
-        item.locator("textarea[name=reason]").fill(REASON)
-        item.get_by_role("button", name="Reject and reply").click()
-        expect(page.locator(".flash")).to_contain_text("the reason is on its way to nina@brightpath.org")
-        expect(page.locator("article", has_text="could not read forms.pdf")).to_have_count(0)
-        _shoot(page, "06-review-after-reject")
+        _log_in(page, base)
+        _read_pages(page, base)
+        _reject_forms_pdf(page)
         browser.close()
-
     assert site.sql("SELECT resolved_by, resolution FROM review_item WHERE reason = 'could not read forms.pdf'") == [
         (EMAIL, f"rejected: {REASON}")]
     assert site.sql("SELECT actor FROM audit_event WHERE action = 'review_rejected'") == [(EMAIL,)]

@@ -95,7 +95,7 @@ def test_previews_render_scans_pdfs_and_photos_from_the_archive(site: Site, staf
     assert pdf.width == 320 and pdf.height > 320  # a portrait page
     assert _png(staff, f"/documents/{docs['scan0042.pdf']}/pages/1.png?size=full").width == 1200
     photo = _png(staff, f"/documents/{docs['IMG_2231.jpg']}/pages/1.png")
-    assert photo.width <= 320 and len(set(photo.convert("L").getdata())) > 16  # a photo, not a blank image
+    assert photo.width <= 320 and sum(1 for n in photo.convert("L").histogram() if n) > 16  # a photo, not a blank image
     assert staff.get(f"/documents/{docs['forms.pdf']}/pages/1.png").status_code == 404  # unreadable: no preview
     assert staff.get(f"/documents/{docs['scan0042.pdf']}/pages/9.png").status_code == 404  # no such page
 

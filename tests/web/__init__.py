@@ -1,0 +1,1 @@
+"""The staff site (`hmisbot web`): HTTP, browser and page tests."""
