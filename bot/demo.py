@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from bot.documents import scanner, specimens
+from bot.web.auth import hash_password
 
 if TYPE_CHECKING:
     from bot.workflow.poll import PollReport
@@ -167,7 +169,11 @@ def run_demo(folder: Path, database: str | None = None) -> int:
 
     folder.mkdir(parents=True, exist_ok=True)
     config_text = CONFIG if database is None else CONFIG.replace("sqlite:///hmisbot.sqlite3", database)
+    password = secrets.token_urlsafe(9)  # a fresh one per demo: no known password ships with the code
+    config_text += (f"web:\n  users:\n    - {{name: Demo Staff, email: demo@lahsa.org,"
+                    f" password_hash: \"{hash_password(password)}\"}}\n")
     (folder / "mailboxes.yaml").write_text(config_text)
+    os.chmod(folder / "mailboxes.yaml", 0o600)
     config = load_config(folder / "mailboxes.yaml")
     tz = ZoneInfo(config.timezone)
     all_seeds = seeds()
@@ -186,6 +192,8 @@ def run_demo(folder: Path, database: str | None = None) -> int:
     typer.echo(f"\noutbox folder: {(folder / 'outbox').resolve()}")
     typer.echo(f"database:      {(folder / 'hmisbot.sqlite3').resolve()}")
     typer.echo(f"see the state: hmisbot --config {folder / 'mailboxes.yaml'} --now {DEMO_NOW} status")
+    typer.echo(f"staff site:    hmisbot --config {folder / 'mailboxes.yaml'} web   (http://127.0.0.1:8080,"
+               f" demo@lahsa.org / {password})")
     return 1 if failed else 0
 
 

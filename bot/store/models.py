@@ -94,7 +94,7 @@ class SeenMessage(SQLModel, table=True):
     settled: bool = False  # moved to its folder on the server
     attempts: int = 0
     error: str | None = None
-    org_id: int | None = None
+    org_id: int | None = Field(default=None, index=True)
     archive_path: str | None = None
     received_at: datetime
     processed_at: datetime | None = None
@@ -114,8 +114,8 @@ class Document(SQLModel, table=True):
     text_source: str = "none"
     error: str | None = None
     sha256: str
-    org_id: int | None = None
-    user_id: int | None = None
+    org_id: int | None = Field(default=None, index=True)
+    user_id: int | None = Field(default=None, index=True)
     status: str = "accepted"  # accepted|rejected|review
     reason: str | None = None
 
@@ -129,7 +129,7 @@ class ReviewItem(SQLModel, table=True):
     mailbox: str = ""
     subject: str = ""
     sender: str = ""
-    org_id: int | None = None
+    org_id: int | None = Field(default=None, index=True)
     created_at: datetime
     resolved_at: datetime | None = None
     resolution: str | None = None
@@ -159,8 +159,8 @@ class OutboxRow(SQLModel, table=True):
     next_attempt_at: datetime | None = None
     lease_until: datetime | None = None  # real time: a claim by an instance that may have died
     error: str | None = None
-    seen_id: int | None = None
-    org_id: int | None = None
+    seen_id: int | None = Field(default=None, index=True)
+    org_id: int | None = Field(default=None, index=True)
     created_at: datetime
     sent_at: datetime | None = None
     inline_png: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
@@ -173,8 +173,8 @@ class AuditEvent(SQLModel, table=True):
     actor: str  # "bot" or a staff address
     action: str
     org_id: int | None = Field(default=None, index=True)
-    user_id: int | None = None
-    seen_id: int | None = None
+    user_id: int | None = Field(default=None, index=True)
+    seen_id: int | None = Field(default=None, index=True)
     detail: dict[str, Any] = _json({})
 
 

@@ -120,7 +120,19 @@ def save_org(session: Session, state: OrgState, now: datetime) -> int:
                                                  "access_due", "granted_at")})
         _assign(urow, {"roles": list(u.roles), "trainings": dict(u.trainings), "forms": dict(u.forms)})
     session.flush()
+    # Hand the new rows' ids back, so the caller can link documents and audit events to them.
+    for u in state.users:
+        if u.id is None:
+            u.id = session.exec(select(HmisUser.id).where(HmisUser.email == u.email)).first()
     return org.id
+
+
+def user_ids(session: Session, emails: Iterable[str]) -> dict[str, int]:
+    wanted = [e for e in set(emails) if e]
+    if not wanted:
+        return {}
+    rows = session.exec(select(HmisUser.email, HmisUser.id).where(col(HmisUser.email).in_(wanted))).all()
+    return {email: uid for email, uid in rows if uid is not None}
 
 
 def org_by_thread(session: Session, thread_ids: Iterable[str]) -> int | None:

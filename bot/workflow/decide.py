@@ -114,9 +114,18 @@ def _domain_list(domain: str) -> list[str]:
     return [] if not domain or domain in FREEMAIL else [domain]
 
 
+_BOILERPLATE = re.compile(r"continuum of care|participating|agreement|hereby|\bCoC\b|LAHSA|signature", re.I)
+
+
+def plausible_org_name(name: str) -> bool:
+    """An OCR misread of the form's own words must not found an organization."""
+    words = name.split()
+    return 2 <= len(name) <= 80 and 1 <= len(words) <= 10 and not _BOILERPLATE.search(name)
+
+
 def _may_found_org(inbound: Inbound) -> bool:
     """A new organization starts with its agreement or its setup request, and a name."""
-    if not inbound.new_org_name or inbound.from_staff:
+    if not inbound.new_org_name or inbound.from_staff or not plausible_org_name(inbound.new_org_name):
         return False
     starts = any(f.kind == "organization_agreement" for f in inbound.forms)
     return starts or inbound.kind.kind == "program_setup_request"

@@ -25,6 +25,9 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesHeaderParser
+from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, update
@@ -225,6 +228,16 @@ def _forget(app: App, seen_id: int | None) -> None:
             session.delete(seen)
 
 
+def _headers(data: bytes) -> tuple[str, str, str]:
+    """Message-ID, sender address and subject of a message that could not be processed ('' if unreadable)."""
+    try:
+        head = BytesHeaderParser(policy=policy.default).parsebytes(data)
+        return (str(head.get("Message-ID", "")).strip()[:300], parseaddr(str(head.get("From", "")))[1].lower()[:300],
+                str(head.get("Subject", ""))[:300])
+    except Exception:  # the headers may be as broken as the rest
+        return "", "", ""
+
+
 def _failed(app: App, box: Mailbox, raw: RawMessage, exc: Exception, attempts: int, report: PollReport) -> None:
     """Count the failure; after max_attempts the message goes to review with its error."""
     now = app.clock.utcnow()
@@ -232,12 +245,17 @@ def _failed(app: App, box: Mailbox, raw: RawMessage, exc: Exception, attempts: i
     log.error("message %s in %s failed (attempt %d): %s\n%s", raw.key, raw.mailbox, attempts, error,
               traceback.format_exc(limit=5))
     poison = attempts >= app.config.limits.max_attempts
+    message_id, sender, subject = _headers(raw.data)  # so that staff can find it in the review queue
     with transaction(app.engine) as session:
-        session.add(SeenMessage(mailbox=raw.mailbox, uidvalidity=raw.uidvalidity or "", uid=raw.key, sha256="",
-                                outcome="review" if poison else "failed", attempts=attempts, error=error,
-                                received_at=raw.received_at or now, processed_at=now, lease_until=move_lease(app)))
+        seen = SeenMessage(mailbox=raw.mailbox, uidvalidity=raw.uidvalidity or "", uid=raw.key, sha256="",
+                           message_id=message_id, sender=sender, subject=subject,
+                           outcome="review" if poison else "failed", attempts=attempts, error=error,
+                           received_at=raw.received_at or now, processed_at=now, lease_until=move_lease(app))
+        session.add(seen)
         if poison:
-            session.add(ReviewItem(reason=f"failed {attempts} times: {error}", mailbox=raw.mailbox, created_at=now))
+            session.flush()
+            session.add(ReviewItem(seen_id=seen.id, reason=f"failed {attempts} times: {error}", mailbox=raw.mailbox,
+                                   subject=subject, sender=sender, created_at=now))
     if poison:
         box.settle(raw, "review")
     report.failed.append(f"{raw.key}: {error}")

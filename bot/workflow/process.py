@@ -249,18 +249,24 @@ def _record(
     org_id: int | None, now: datetime,
 ) -> None:
     assert seen.id is not None
+    emails = [d.user_email or "" for d in decision.docs]
+    emails += [str(detail.get("email") or detail.get("user") or "") for _, detail in decision.events]
+    ids = repo.user_ids(session, emails)
     for doc in decision.docs:
         f = doc.form
         session.add(Document(
             seen_id=seen.id, filename=f.source, kind=f.kind, confidence=f.confidence, pages=list(f.pages),
             fields=dict(f.fields), checks=dict(f.checks), text_source=f.text_source, error=f.error,
-            sha256=msg.sha256, org_id=org_id, status=doc.status, reason=doc.reason,
+            sha256=msg.sha256, org_id=org_id, user_id=ids.get(doc.user_email or ""), status=doc.status,
+            reason=doc.reason,
         ))
     for reason in decision.review:
         session.add(ReviewItem(seen_id=seen.id, reason=reason, mailbox=seen.mailbox, subject=msg.subject[:300],
                                sender=msg.from_addr, org_id=org_id, created_at=now))
     for action, detail in decision.events:
-        repo.audit(session, now, action, org_id=org_id, seen_id=seen.id, detail=detail)
+        who = str(detail.get("email") or detail.get("user") or "")
+        repo.audit(session, now, action, org_id=detail.get("org_id", org_id), user_id=ids.get(who),
+                   seen_id=seen.id, detail=detail)
     for mail in decision.mails:
         if mail.key == "reply" and undeliverable(session, mail.to[0]):
             repo.audit(session, now, "reply_not_sent_undeliverable", org_id=org_id, seen_id=seen.id,

@@ -56,7 +56,8 @@ def apply_training_roster(
                 recorded += 1
         for user in refresh_access(org, now.date(), cal):
             decision.mails.append(Mail("handoff", [access_duty], handoff_context(org, user), f"handoff:{user.email}"))
-            decision.events.append(("user_ready", {"email": user.email, "due": str(user.access_due)}))
+            decision.events.append(("user_ready", {"email": user.email, "due": str(user.access_due),
+                                                   "org_id": org_id}))
         repo.save_org(session, org, now)
     decision.received.append(f"training roster: {recorded} completion(s) recorded")
     decision.events.append(("training_roster", {"recorded": recorded, "unknown": unknown}))

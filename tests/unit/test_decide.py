@@ -126,3 +126,13 @@ def test_unauthenticated_sender_changes_nothing_and_gets_no_reply() -> None:
                      MessageKind("other", "x"), (org_agreement(),), NOW, None, "Hope Harbor")
     d = decide(None, forged, CAL)
     assert d.org is None and d.outcome == "review" and reply_for(d, forged, HOME) is None
+
+
+def test_an_ocr_misread_name_does_not_found_an_organization() -> None:
+    from bot.workflow.decide import plausible_org_name
+
+    assert plausible_org_name("Hope Harbor Services") and plausible_org_name("LA Family Housing Corp.")
+    assert not plausible_org_name("for the Los Angeles Continuum of Care (CoC), and the Participating")
+    d = decide(None, inbound("training", mail(), (org_agreement(),),
+                             new_name="for the Los Angeles Continuum of Care (CoC), and the Participating"), CAL)
+    assert d.org is None and d.outcome == "review"
