@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
@@ -206,39 +205,9 @@ def build_sender(config: Config) -> Sender:
         from bot.outbox.senders.ews import EwsSender
 
         assert send.service_endpoint is not None  # validated in SendConfig
-        return _CommitBeforeSend(EwsSender(send.sending_address, send.service_endpoint,
-                                           send.username or send.sending_address,
-                                           _required(secret_from_env(send.password_env)), auth_type=send.auth_type))
+        return EwsSender(send.sending_address, send.service_endpoint, send.username or send.sending_address,
+                         _required(secret_from_env(send.password_env)), auth_type=send.auth_type)
     raise NotImplementedError(f"send backend {send.backend} is not available yet")
-
-
-class _PlainSender(Protocol):
-    def send(self, msg: EmailMessage) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class _CommitBeforeSend:
-    """A sender whose send is one request (EWS CreateItem), given the outbox's commit hook.
-
-    The outbox marks a row "maybe delivered" through ``before_commit``; for a one-request
-    transport that instant is just before the request, so it is called here. Interim:
-    EwsSender does not take ``before_commit`` yet; once it does, this wrapper can go.
-    """
-
-    def __init__(self, inner: _PlainSender) -> None:
-        self.inner = inner
-
-    def __repr__(self) -> str:
-        return repr(self.inner)
-
-    def send(self, msg: EmailMessage, before_commit: Callable[[], None] | None = None) -> None:
-        if before_commit is not None:
-            before_commit()
-        self.inner.send(msg)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def _required(value: _T | None) -> _T:

@@ -76,6 +76,7 @@ E2E = {
 # because the organisation has no agreement on file at that point.
 LATE = "User Agreement - James Carter"
 LATE_OUTCOME = ("processed", "not_ready")
+LEASE_RUNS_OUT = 1.2  # seconds: past limits.send_lease_seconds (1) in base_config
 
 
 # -- mail and helpers -------------------------------------------------------------------------
@@ -102,8 +103,10 @@ def parse(raw: bytes) -> EmailMessage:
 
 
 def base_config(tmp_path: Path, db_url: str, mailboxes: dict[str, Any], send: dict[str, Any]) -> Config:
+    # A one-second lease: only the instance that decided a message may move it until its
+    # lease runs out, and the restart below comes after that (as a real one would).
     data = {"database": db_url, "timezone": "America/Los_Angeles", "archive_dir": "archive", "send": send,
-            "mailboxes": mailboxes, "staff": STAFF}
+            "mailboxes": mailboxes, "staff": STAFF, "limits": {"send_lease_seconds": 1}}
     path = tmp_path / "mailboxes.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return load_config(path)
@@ -272,6 +275,7 @@ def test_graph_backend_end_to_end_and_a_restart_without_delta_link(
     graph.move(graph.box(ADDRESS["support"]), locked_out.id, "inbox")  # a new id, the same bytes
     before = len(graph.requests)
 
+    time.sleep(LEASE_RUNS_OUT)
     restarted = start_app(config)  # a new process: no deltaLink, so a full round per mailbox
     reports, sent = poll_all(restarted, names)
 
@@ -371,6 +375,7 @@ def test_ews_backend_end_to_end_and_a_restart(ews_fakes: EwsFakes, db_url: str, 
         back = EwsItem(ews_id(), inbox_folder.id, locked_out.mime, locked_out.received)
         support.items[back.id] = back
 
+    time.sleep(LEASE_RUNS_OUT)
     restarted = start_app(config)
     reports, sent = poll_all(restarted, names)
 

@@ -17,6 +17,7 @@ so staff see the bot's replies where they see their own; otherwise ``SendOnly``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from email.message import EmailMessage
 
 import requests
@@ -81,13 +82,19 @@ class EwsSender:
     def __repr__(self) -> str:  # no password in logs or tracebacks
         return f"EwsSender({self.address} at {self.service_endpoint})"
 
-    def send(self, msg: EmailMessage) -> None:
-        """Deliver one message; raise the SendError subclass that says what to do next."""
+    def send(self, msg: EmailMessage, before_commit: Callable[[], None] | None = None) -> None:
+        """Deliver one message; raise the SendError subclass that says what to do next.
+
+        EWS sends in one request (CreateItem): the instant after which the message may
+        have gone is the request itself, so ``before_commit`` is called just before it.
+        """
         message_id = msg.get("Message-ID", "(no Message-ID)")
         try:
             item = Message(account=self._account, mime_content=mime_bytes(msg))
         except (ValueError, UnicodeError, LookupError) as e:  # a header the policy cannot write
             raise PermanentSendError(f"{message_id}: cannot be serialised as MIME: {e}") from e
+        if before_commit is not None:
+            before_commit()
         try:
             if self.save_copy:
                 item.send_and_save()  # CreateItem SendAndSaveCopy, SavedItemFolderId = Sent Items
