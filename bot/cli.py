@@ -243,6 +243,39 @@ def run() -> None:
     raise typer.Exit(serve(bot, G.config_path, G.now))
 
 
+@app.command("import-orgs")
+def import_orgs(file: Annotated[Path, typer.Argument(help="CSV: name, aliases, email_domains, ces_roles, ...")]) -> None:
+    """Load the CES HMIS Implementation List (creates or updates organizations)."""
+    from bot.importexport import import_orgs as run_import
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise fail(f"{file}: cannot read: {exc.strerror or exc}") from None
+    report = run_import(build_app(), text)
+    typer.echo(f"{len(report.created)} created, {len(report.updated)} updated, {len(report.errors)} error(s)")
+    for error in report.errors:
+        typer.echo(f"  {file}: {error}", err=True)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    what: Annotated[str, typer.Option("--what", help="organizations | programs | users")] = "organizations",
+    fmt: Annotated[str, typer.Option("--format", help="csv | json")] = "csv",
+) -> None:
+    """Participation status out, as CSV or JSON."""
+    from bot.importexport import EXPORTS
+    from bot.importexport import export as run_export
+
+    if what not in EXPORTS:
+        raise fail(f"--what: {what!r} is not one of {', '.join(EXPORTS)}")
+    if fmt not in ("csv", "json"):
+        raise fail(f"--format: {fmt!r} is not csv or json")
+    typer.echo(run_export(build_app(), what, fmt), nl=False)
+
+
 @app.command()
 def purge(dry_run: Annotated[bool, typer.Option("--dry-run", help="count, delete nothing")] = False) -> None:
     """Delete archived mail and per-message records older than retention_years (HUD: 7)."""
