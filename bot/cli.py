@@ -244,7 +244,7 @@ def run() -> None:
 
 
 @app.command("import-orgs")
-def import_orgs(file: Annotated[Path, typer.Argument(help="CSV: name, aliases, email_domains, ces_roles, ...")]) -> None:
+def import_orgs(file: Annotated[Path, typer.Argument(help="CSV: name, aliases, email_domains, ...")]) -> None:
     """Load the CES HMIS Implementation List (creates or updates organizations)."""
     from bot.importexport import import_orgs as run_import
 

@@ -22,7 +22,6 @@ from bot.outbox.outbox import enqueue
 from bot.outbox.render import Rendered, render
 from bot.status import load_all
 from bot.store.db import transaction
-from bot.workflow.state import OrgState
 from bot.store.models import HmisUser, MailboxState, Organization, OutboxRow, ReviewItem, SeenMessage
 from bot.workflow.duties import (
     DUTY_OF_MAILBOX,
@@ -33,6 +32,7 @@ from bot.workflow.duties import (
     funnel,
     waiting_on_lahsa,
 )
+from bot.workflow.state import OrgState
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ No I/O and no clock: everything a decision needs is passed in.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
