@@ -54,6 +54,7 @@ def purge(bot: App, dry_run: bool = False) -> Purged:
             session.execute(delete(ReviewItem).where(col(ReviewItem.seen_id).in_(old),
                                                      col(ReviewItem.resolved_at).is_not(None)))
             sent_before = (col(OutboxRow.created_at) < before) & (col(OutboxRow.status) == "sent")
+            sent_before = (col(OutboxRow.created_at) < before) & (col(OutboxRow.status) == "sent")
             session.execute(delete(OutboxRow).where(sent_before))
             kept = set(session.exec(select(ReviewItem.seen_id).where(col(ReviewItem.seen_id).in_(old))).all())
             session.execute(delete(SeenMessage).where(col(SeenMessage.id).in_([i for i in old if i not in kept])))
