@@ -18,6 +18,7 @@ Rules that keep mail from being lost or answered twice:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from collections import deque
@@ -31,6 +32,7 @@ from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot import metrics
@@ -66,6 +68,15 @@ def _state(session: Session, name: str) -> MailboxState:
     return state
 
 
+def _make_state(app: App, name: str) -> None:
+    """Create the mailbox's state row if missing: another instance may be creating it at this moment."""
+    with Session(app.engine) as session:
+        if session.get(MailboxState, name) is not None:
+            return
+    with contextlib.suppress(IntegrityError), transaction(app.engine) as session:
+        session.add(MailboxState(mailbox=name))
+
+
 def _record_baseline(app: App, box: Mailbox, uidvalidity: str, keys: tuple[str, ...]) -> int:
     now = app.clock.utcnow()
     with transaction(app.engine) as session:
@@ -99,6 +110,7 @@ def poll_mailbox(app: App, name: str, *, backfill: bool = False) -> PollReport:
     report = PollReport(name)
     listing = box.list_pending()
     uidvalidity = listing.uidvalidity or ""
+    _make_state(app, name)
     with transaction(app.engine) as session:
         state = _state(session, name)
         first = not state.baseline_done

@@ -83,6 +83,13 @@ def site(demo_master: Path, tmp_path: Path) -> Iterator[Site]:
     s.bot.close()
 
 
+def review_of(site: Site, sender: str) -> int:
+    """The open review item of a demo message, found by its sender (ids depend on arrival order)."""
+    rows = site.sql(f"SELECT id FROM review_item WHERE sender = '{sender}' ORDER BY id")
+    assert rows, f"no review item from {sender}"
+    return int(rows[0][0])
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, "no CSRF token in the page"

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 import pytest
 from starlette.testclient import TestClient
 
-from tests.web.conftest import EMAIL, Site, csrf_of
+from tests.web.conftest import EMAIL, Site, csrf_of, review_of
 
 pytestmark = pytest.mark.slow  # builds the demo once per session
 
@@ -34,9 +34,10 @@ def outbox_mails(site: Site) -> list[EmailMessage]:
 
 
 def test_reject_tells_the_sender_why_and_records_who_did_it(site: Site, staff: TestClient) -> None:
-    page = post(staff, "/review/2/reject", reason="The PDF arrived broken; please send it again.")
+    nina = review_of(site, "nina@brightpath.org")
+    page = post(staff, f"/review/{nina}/reject", reason="The PDF arrived broken; please send it again.")
     assert "rejected; the reason is on its way to nina@brightpath.org" in page and "forms.pdf" not in page
-    assert site.sql("SELECT resolved_by, resolution FROM review_item WHERE id = 2") == [
+    assert site.sql(f"SELECT resolved_by, resolution FROM review_item WHERE id = {nina}") == [
         (EMAIL, "rejected: The PDF arrived broken; please send it again.")]
     assert site.sql("SELECT status FROM document WHERE filename = 'forms.pdf'") == [("rejected",)]
     actor, detail = site.sql("SELECT actor, detail FROM audit_event WHERE action = 'review_rejected'")[0]
@@ -51,19 +52,21 @@ def test_reject_tells_the_sender_why_and_records_who_did_it(site: Site, staff: T
 
 
 def test_a_reason_is_required_and_a_settled_item_cannot_be_settled_again(site: Site, staff: TestClient) -> None:
-    assert "say why it is rejected" in post(staff, "/review/2/reject", reason="   ")
-    assert site.sql("SELECT resolved_at FROM review_item WHERE id = 2") == [(None,)]
-    post(staff, "/review/2/resolve", note="phoned Nina")
-    assert "is not open" in post(staff, "/review/2/reject", reason="too late")
+    nina = review_of(site, "nina@brightpath.org")
+    assert "say why it is rejected" in post(staff, f"/review/{nina}/reject", reason="   ")
+    assert site.sql(f"SELECT resolved_at FROM review_item WHERE id = {nina}") == [(None,)]
+    post(staff, f"/review/{nina}/resolve", note="phoned Nina")
+    assert "is not open" in post(staff, f"/review/{nina}/reject", reason="too late")
     assert site.sql("SELECT count(*) FROM outbox WHERE kind = 'rejected'") == [(0,)]
 
 
 def test_filing_a_form_records_it_and_makes_a_ready_user_due(site: Site, staff: TestClient) -> None:
+    nina = review_of(site, "nina@brightpath.org")
     # Priya has every training her role needs; only her User Agreement is missing.
     trainings = json.dumps({t: "2026-11-25" for t in ("HMIS 102", "HMIS 509", "HMIS 510", "HMIS 511")})
     site.sql("UPDATE hmis_user SET trainings = :t WHERE email = 'priya.shah@hopeharbor.org'", t=trainings)
     doc_id = site.sql("SELECT id FROM document WHERE filename = 'forms.pdf'")[0][0]
-    page = post(staff, "/review/2/classify", document=str(doc_id), kind="user_agreement",
+    page = post(staff, f"/review/{nina}/classify", document=str(doc_id), kind="user_agreement",
                 org="hope harbor services", user="Priya.Shah@hopeharbor.org", note="checked the paper copy")
     assert "filed as user_agreement for Hope Harbor Services" in page
     forms, access, due = site.sql("SELECT forms, access, access_due FROM hmis_user WHERE email LIKE 'priya%'")[0]
@@ -73,7 +76,7 @@ def test_filing_a_form_records_it_and_makes_a_ready_user_due(site: Site, staff: 
     assert (kind, org_id, status) == ("user_agreement", 1, "accepted") and user_id is not None
     actions = dict(site.sql("SELECT action, actor FROM audit_event WHERE actor = :a", a=EMAIL))
     assert actions == {"review_classified": EMAIL, "user_ready": EMAIL}
-    kinds = {k for (k,) in site.sql("SELECT kind FROM outbox WHERE key LIKE 'web:review:2:%'")}
+    kinds = {k for (k,) in site.sql(f"SELECT kind FROM outbox WHERE key LIKE 'web:review:{nina}:%'")}
     assert kinds == {"handoff", "receipt"}  # the access duty is told; Nina gets a receipt
     handoff = next(m for m in outbox_mails(site) if m["X-HMISbot-Kind"] == "handoff" and "Priya" in m["Subject"])
     assert handoff["To"] == "hmis.access@lahsa.org"
@@ -83,24 +86,26 @@ def test_filing_a_form_records_it_and_makes_a_ready_user_due(site: Site, staff: 
 
 
 def test_filing_refuses_what_it_cannot_do(site: Site, staff: TestClient) -> None:
+    nina = review_of(site, "nina@brightpath.org")
     doc_id = str(site.sql("SELECT id FROM document WHERE filename = 'forms.pdf'")[0][0])
-    assert "no organization named" in post(staff, "/review/2/classify", document=doc_id, kind="user_agreement",
+    assert "no organization named" in post(staff, f"/review/{nina}/classify", document=doc_id, kind="user_agreement",
                                            org="Nobody Such Inc", user="x@y.org")
-    assert "needs the user&#39;s email" in post(staff, "/review/2/classify", document=doc_id, kind="user_agreement",
-                                            org="Hope Harbor Services", user="")
-    assert "not part of review item" in post(staff, "/review/2/classify", document="1", kind="user_agreement",
+    assert "needs the user&#39;s email" in post(staff, f"/review/{nina}/classify", document=doc_id,
+                                                kind="user_agreement", org="Hope Harbor Services", user="")
+    assert "not part of review item" in post(staff, f"/review/{nina}/classify", document="1", kind="user_agreement",
                                              org="Hope Harbor Services", user="x@hopeharbor.org")
-    assert "unknown document kind" in post(staff, "/review/2/classify", document=doc_id, kind="love_letter",
+    assert "unknown document kind" in post(staff, f"/review/{nina}/classify", document=doc_id, kind="love_letter",
                                            org="Hope Harbor Services")
-    assert site.sql("SELECT resolved_at FROM review_item WHERE id = 2") == [(None,)]
+    assert site.sql(f"SELECT resolved_at FROM review_item WHERE id = {nina}") == [(None,)]
     assert site.sql("SELECT forms FROM hmis_user WHERE email = 'x@hopeharbor.org'") == []
 
 
 def test_a_message_without_a_document_is_filed_under_an_organization(site: Site, staff: TestClient) -> None:
-    assert "filed as Eastside Youth Center" in post(staff, "/review/1/classify", org="Eastside Youth Center")
+    kevin = review_of(site, "kwu@example.net")
+    assert "filed as Eastside Youth Center" in post(staff, f"/review/{kevin}/classify", org="Eastside Youth Center")
     org_id = site.sql("SELECT id FROM organization WHERE name = 'Eastside Youth Center'")[0][0]
     assert site.sql("SELECT org_id FROM seen_message WHERE sender = 'kwu@example.net'") == [(org_id,)]
-    assert site.sql("SELECT resolved_by FROM review_item WHERE id = 1") == [(EMAIL,)]
+    assert site.sql(f"SELECT resolved_by FROM review_item WHERE id = {kevin}") == [(EMAIL,)]
     assert "Message from kwu@example.net" in staff.get(f"/orgs/{org_id}").text
 
 

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from bot.config import ConfigError, parse_config
 from bot.web.auth import hash_password, verify_password
-from tests.web.conftest import EMAIL, PASSWORD, WEB, Site, client_for, csrf_of, demo_site, login
+from tests.web.conftest import EMAIL, PASSWORD, WEB, Site, client_for, csrf_of, demo_site, login, review_of
 
 pytestmark = pytest.mark.slow  # builds the demo once per session
 
@@ -86,12 +86,15 @@ def test_a_forged_or_foreign_cookie_is_worthless(site: Site, client: TestClient)
 
 
 def test_missing_or_wrong_csrf_token_is_403_and_changes_nothing(site: Site, staff: TestClient) -> None:
+    nina = review_of(site, "nina@brightpath.org")
     outbox = site.sql("SELECT count(*) FROM outbox")
+    open_items = _open_review(site)
+    assert open_items >= 2
     for data in ({"reason": "broken"}, {"reason": "broken", "csrf": "not-the-token"}):
-        r = staff.post("/review/2/reject", data=data)
+        r = staff.post(f"/review/{nina}/reject", data=data)
         assert r.status_code == 403 and "CSRF" in r.text
         assert staff.post("/orgs/1/countersign", data=data).status_code == 403
-    assert _open_review(site) == 2 and site.sql("SELECT count(*) FROM outbox") == outbox
+    assert _open_review(site) == open_items and site.sql("SELECT count(*) FROM outbox") == outbox
     assert site.sql("SELECT agreement FROM organization WHERE id = 1") == [("accepted",)]
     # The login form is protected too (login CSRF: nobody can log a victim into the attacker's account).
     assert staff.post("/login", data={"email": EMAIL, "password": PASSWORD}).status_code == 403
