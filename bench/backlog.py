@@ -84,7 +84,9 @@ def documents() -> dict[str, list[tuple[str, bytes]]]:
         text += [(f"form{i}-{k}.pdf", f) for k, f in enumerate(forms)]
         images.append((f"scan{i}.pdf", scanner.scan(forms[i % 3], seed=i)))
         images.append((f"IMG_{i}.jpg", scanner.photo(forms[(i + 1) % 3], seed=i)))
-    text += [("w9.pdf", specimens.w9_pdf()), ("certificate.pdf", specimens.training_certificate_pdf("User 1", "HMIS 10"))]
+    text += [("w9.pdf", specimens.w9_pdf()),
+             ("certificate.pdf", specimens.training_certificate_pdf("User 1", "HMIS 10"))]
+             ("certificate.pdf", specimens.training_certificate_pdf("User 1", "HMIS 10"))]
     return {"text": text, "image": images}
 
 
@@ -183,7 +185,8 @@ def main() -> None:
     controller.start()
     with DovecotServer(with_ssl=False) as server, tempfile.TemporaryDirectory() as tmp:
         port = server.port
-        boxes = "".join(BOX.format(name=n, user=u, port=port) for n, u in zip(("training", "support", "join"), USERS))
+        names = ("training", "support", "join")
+        boxes = "".join(BOX.format(name=n, user=u, port=port) for n, u in zip(names, USERS, strict=True))
         config = Path(tmp) / "mailboxes.yaml"
         config.write_text(CONFIG.format(tmp=tmp, smtp=controller.port, boxes=boxes))
         run_poll(config, Path(tmp) / "m0.json")  # first contact: empty inboxes, no baseline to skip

@@ -10,17 +10,17 @@ import email
 import json
 import subprocess
 import sys
-from email import policy
 from collections.abc import Iterator
+from email import policy
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
 from bot.demo import run_demo, seeds
-from tests.conftest import pg_database
 from bot.store.db import make_engine
 from bot.store.models import HmisUser, Organization, OutboxRow, Program, ReviewItem, SeenMessage
+from tests.conftest import pg_database
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,8 @@ HOME = {"training": "LAHSA.Training@lahsa.org", "support": "HMISsupport@lahsa.or
 
 
 def mail(sender: str = "Maria <maria@hope.org>", subject: str = "s", body: str = "hello") -> bytes:
-    return f"From: {sender}\r\nTo: x@lahsa.org\r\nSubject: {subject}\r\nMessage-ID: <m1@hope.org>\r\n\r\n{body}\r\n".encode()
+    head = f"From: {sender}\r\nTo: x@lahsa.org\r\nSubject: {subject}\r\nMessage-ID: <m1@hope.org>\r\n"
+    return f"{head}\r\n{body}\r\n".encode()
 
 
 def inbound(role: str, data: bytes, forms: tuple[FormResult, ...] = (), kind: str | None = None,
