@@ -86,7 +86,6 @@ def documents() -> dict[str, list[tuple[str, bytes]]]:
         images.append((f"IMG_{i}.jpg", scanner.photo(forms[(i + 1) % 3], seed=i)))
     text += [("w9.pdf", specimens.w9_pdf()),
              ("certificate.pdf", specimens.training_certificate_pdf("User 1", "HMIS 10"))]
-             ("certificate.pdf", specimens.training_certificate_pdf("User 1", "HMIS 10"))]
     return {"text": text, "image": images}
 
 
