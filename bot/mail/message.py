@@ -20,7 +20,7 @@ from email import policy
 from email.header import decode_header
 from email.headerregistry import Address
 from email.message import Message
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 from bot.mail.html import html_to_text as html_to_text  # re-exported
@@ -262,13 +262,28 @@ def _body(found: _Found) -> str:
     return "\n\n".join(t for t in (own, *found.forwarded) if t.strip())
 
 
+def _message_id(headers: list[tuple[str, str]], data: bytes, sha: str) -> str:
+    get = {k.lower(): v for k, v in reversed(headers)}  # the first of each name wins
+    return next(iter(_MSGID.findall(get.get("message-id", ""))), None) or _unreadable(data, sha).message_id
+
+
+def message_id_of(data: bytes) -> str:
+    """The Message-ID parse_message would give, from the header alone (cheap: no body parsing)."""
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        msg = BytesHeaderParser(policy=policy.default).parsebytes(data)
+        return _message_id(_headers(msg), data, sha)
+    except Exception:  # as parse_message: a header we cannot read gives the content-derived id
+        return _unreadable(data, sha).message_id
+
+
 def _build(msg: Message, data: bytes, sha: str, found: _Found) -> ParsedMessage:
     headers = _headers(msg)
     get = {k.lower(): v for k, v in reversed(headers)}  # the first of each name wins
     sender, reply_to = _addresses(msg, "From"), _addresses(msg, "Reply-To")
     attachments, problems = expand_archives(found.attachments)
     return ParsedMessage(
-        message_id=next(iter(_MSGID.findall(get.get("message-id", ""))), None) or _unreadable(data, sha).message_id,
+        message_id=_message_id(headers, data, sha),
         from_addr=sender[0][1] if sender else "",
         from_name=sender[0][0] if sender else "",
         subject=get.get("subject", ""),

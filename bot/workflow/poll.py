@@ -19,6 +19,7 @@ Rules that keep mail from being lost or answered twice:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import traceback
 from collections import deque
@@ -37,6 +38,7 @@ from sqlmodel import Session, col, select
 
 from bot import metrics
 from bot.faults import checkpoint
+from bot.mail.message import message_id_of
 from bot.mailboxes.base import Mailbox, RawMessage
 from bot.store import repo
 from bot.store.db import transaction
@@ -130,14 +132,14 @@ def poll_mailbox(app: App, name: str, *, backfill: bool = False) -> PollReport:
 
 
 def _already(app: App, raw: RawMessage) -> SeenMessage | None:
-    from bot.mail.message import parse_message
-
     with Session(app.engine) as session:
         seen = repo.find_seen(session, raw.mailbox, raw.uidvalidity or "", raw.key)
         if seen is not None:
             return seen
-        msg = parse_message(raw.data)
-        return repo.find_seen_by_content(session, raw.mailbox, msg.message_id, msg.sha256)
+        # After a UIDVALIDITY change: the same message by Message-ID and content hash. Only the
+        # header is parsed here; the whole message is parsed once, by understand().
+        return repo.find_seen_by_content(session, raw.mailbox, message_id_of(raw.data),
+                                         hashlib.sha256(raw.data).hexdigest())
 
 
 @dataclass
