@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -50,6 +50,7 @@ def alembic_config(url: str) -> AlembicConfig:
 
 
 _MIGRATING = threading.Lock()
+MIGRATION_LOCK_KEY = 0x686D6973  # "hmis": any fixed number shared by every hmisbot instance
 
 
 def init_db(engine: Engine) -> None:
@@ -60,6 +61,10 @@ def init_db(engine: Engine) -> None:
     """
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with _MIGRATING, engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several instances starting at once on a new database: one migrates, the others
+            # wait for it and then find the schema at head (the lock ends with the transaction).
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -189,6 +189,14 @@ def folder(dovecot: DovecotServer, user: str, name: str) -> list[tuple[bytes, tu
         c.logout()
 
 
+def has_folder(dovecot: DovecotServer, user: str, name: str) -> bool:
+    c = dovecot.client(user)
+    try:
+        return bool(c.folder_exists(name))
+    finally:
+        c.logout()
+
+
 def ids_in(dovecot: DovecotServer, user: str, name: str) -> list[str]:
     return sorted(message_id(raw) for raw, _ in folder(dovecot, user, name))
 
@@ -253,6 +261,7 @@ def test_poll_once_end_to_end_as_a_subprocess(lahsa, smtp, secrets, db_url, engi
     mail = {subject: demo_mail(subject) for subject in E2E}
     for inbox, raw in mail.values():
         lahsa.append(USER_OF[inbox], raw)
+    assert not any(has_folder(lahsa, user, name) for user in USERS for name in ("Processed", "Needs Review"))
 
     done = cli(config, "poll", "--once")  # a separate process, as cron or an operator runs it
     assert done.returncode == 0, done.stdout + done.stderr
@@ -262,6 +271,9 @@ def test_poll_once_end_to_end_as_a_subprocess(lahsa, smtp, secrets, db_url, engi
 
     # On the server: every message moved to the folder of its outcome, byte for byte,
     # the folders created on first use, nothing left behind, deleted or marked \Seen.
+    assert all(has_folder(lahsa, user, "Processed") for user in USERS)
+    assert has_folder(lahsa, TRAINING, "Needs Review") and has_folder(lahsa, SUPPORT, "Needs Review")
+    assert not has_folder(lahsa, JOIN, "Needs Review")  # made on first use only
     for box, user in USER_OF.items():
         sent_here = {message_id(raw): (raw, E2E[subj][0]) for subj, (inbox, raw) in mail.items() if inbox == box}
         assert folder(lahsa, user, "INBOX") == []
@@ -457,18 +469,19 @@ def test_uidvalidity_change_neither_repeats_nor_skips(lahsa, smtp, secrets, db_u
 
 def test_failing_message_is_retried_then_sent_to_review(lahsa, smtp, secrets, db_url, engine, tmp_path,
                                                         monkeypatch):
-    import bot.documents.reader as reader
+    from bot.app import App
 
-    real = reader.read_document
+    real = App.read_document
     calls: Counter[str] = Counter()
 
-    def flaky(data: bytes, source: str) -> Any:
+    def flaky(self: App, data: bytes, source: str) -> Any:
+        """The documents reader as the workflow calls it, broken for one attachment."""
         calls[source] += 1
         if source == "poison.pdf":
             raise RuntimeError("pdf engine crashed on poison.pdf")
-        return real(data, source)
+        return real(self, data, source)
 
-    monkeypatch.setattr(reader, "read_document", flaky)
+    monkeypatch.setattr(App, "read_document", flaky)
     config = write_config(tmp_path, db_url, lahsa, smtp, limits={"max_attempts": 3})
     assert cli_in_process(config, "poll", "--once")[0] == 0
     _, agreement = demo_mail("Signed HMIS Organization Agreement - Hope Harbor")
