@@ -18,9 +18,10 @@ from bot.calendar import BusinessCalendar
 from bot.ces.parse import parse_individual_roles, parse_new_user, parse_org_roles, parse_program_type
 from bot.ces.rules import setup_needed
 from bot.documents.model import FormResult
-from bot.mail.kinds import MessageKind, labelled_value, program_lines, roster_lines
+from bot.mail.kinds import MessageKind, RosterLine, labelled_value, program_lines, roster_lines
 from bot.mail.message import ParsedMessage
 from bot.mail.screen import Screen
+from bot.mail.tables import read_table
 from bot.workflow.state import ContactState, OrgState, ProgramState, UserState, refresh_access
 
 FORM_KINDS = ("organization_agreement", "user_agreement", "hmis10_acknowledgement")
@@ -304,10 +305,25 @@ def mark_followup(org: OrgState, now: datetime) -> list[str]:
     return done
 
 
+def _table_lines(inbound: Inbound) -> list[RosterLine]:
+    """Roster rows from CSV / XLSX attachments, in the shape of body lines."""
+    out = []
+    for att in inbound.msg.attachments:
+        if att.filename.lower().endswith((".csv", ".tsv", ".xlsx")):
+            for row in read_table(att.filename, att.data):
+                email = row.get("email", "").strip().lower()
+                if "@" in email:
+                    # The new/existing cell alone is the whole text, as parse_new_user wants it.
+                    new = row.get("new", "").strip()
+                    rest = row.get("role", "") + (f", {new} user" if new and "user" not in new.lower() else f", {new}")
+                    out.append(RosterLine(row.get("name", ""), email, rest))
+    return out
+
+
 def _user_roster(org: OrgState, inbound: Inbound, d: Decision) -> None:
     _ensure_manager(org, inbound)
     listed = []
-    for line in roster_lines(inbound.msg.body_text):
+    for line in [*roster_lines(inbound.msg.body_text), *_table_lines(inbound)]:
         roles = sorted(r.value for r in parse_individual_roles(line.rest))
         if not roles:
             continue

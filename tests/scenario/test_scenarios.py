@@ -210,3 +210,27 @@ def test_user_with_two_roles_and_overdue_access(world: World) -> None:
     w.at("2026-12-10T10:00:00-08:00")
     assert w.job("escalations") == []
     assert not w.query(ReviewItem)
+
+
+def test_roster_as_csv_attachment_and_the_morning_digests(world: World) -> None:
+    w = world.at("2026-11-30T09:00:00-08:00")
+    assert w.job("digests") == []  # nothing to say: nothing sent
+    w.mail("training", ED, "Agreement", attachments=(("agreement.pdf", agreement()),))
+    w.mail("join", PM, "Program setup for CES", SETUP)
+    users = ("Name,Email,Role,New or existing\nJames Carter,james.carter@hopeharbor.org,Outreach,New\n"
+             "Priya Shah,priya.shah@hopeharbor.org,Case Manager,Existing\n").encode()
+    w.mail("join", PM, "Our users for HMIS training", "The list is attached.", attachments=(("users.csv", users),))
+    w.mail("support", "Kevin Wu <kwu@example.net>", "Hello", "Who do I ask about volunteering?")
+    w.poll()
+    priya = w.user("priya.shah@hopeharbor.org")
+    assert priya.roles == ["housing_navigator"] and priya.new_user is False
+    assert w.user(JAMES).roles == ["outreach"] and w.user(JAMES).new_user is True
+    w.at("2026-12-01T07:30:00-08:00")
+    digests = {s.to: s for s in w.job("digests")}
+    assert set(digests) == {"impl@lahsa.org", "trainer@lahsa.org", "access@lahsa.org"}
+    impl = digests["impl@lahsa.org"].text
+    assert "set up Harbor Street Outreach" in impl and "Where the organizations stand" in impl
+    assert "Organization Agreement accepted, awaiting LAHSA countersignature" in digests["trainer@lahsa.org"].text
+    assert "Who do I ask" not in digests["access@lahsa.org"].text  # mail bodies are never quoted
+    assert "#" in digests["access@lahsa.org"].text and "kwu@example.net" in digests["access@lahsa.org"].text
+    assert w.job("digests") == []  # the same morning again: nothing twice
