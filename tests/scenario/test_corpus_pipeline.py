@@ -16,8 +16,8 @@ from bot.store.models import SeenMessage
 from tests.conftest import CORPUS
 from tests.scenario.harness import World
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS} (a clone has no ../shared)")]
+MISSING = f"corpus not found at {CORPUS} (a clone has no ../shared)"
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CORPUS.is_dir(), reason=MISSING)]
 
 
 def _messages() -> list[bytes]:

@@ -217,8 +217,8 @@ def test_roster_as_csv_attachment_and_the_morning_digests(world: World) -> None:
     assert w.job("digests") == []  # nothing to say: nothing sent
     w.mail("training", ED, "Agreement", attachments=(("agreement.pdf", agreement()),))
     w.mail("join", PM, "Program setup for CES", SETUP)
-    users = ("Name,Email,Role,New or existing\nJames Carter,james.carter@hopeharbor.org,Outreach,New\n"
-             "Priya Shah,priya.shah@hopeharbor.org,Case Manager,Existing\n").encode()
+    users = (b"Name,Email,Role,New or existing\nJames Carter,james.carter@hopeharbor.org,Outreach,New\n"
+             b"Priya Shah,priya.shah@hopeharbor.org,Case Manager,Existing\n")
     w.mail("join", PM, "Our users for HMIS training", "The list is attached.", attachments=(("users.csv", users),))
     w.mail("support", "Kevin Wu <kwu@example.net>", "Hello", "Who do I ask about volunteering?")
     w.poll()
