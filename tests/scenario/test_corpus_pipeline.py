@@ -17,6 +17,7 @@ from tests.conftest import CORPUS
 from tests.scenario.harness import World
 
 MISSING = f"corpus not found at {CORPUS} (a clone has no ../shared)"
+MISSING = f"corpus not found at {CORPUS} (a clone has no ../shared)"
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CORPUS.is_dir(), reason=MISSING)]
 
 
