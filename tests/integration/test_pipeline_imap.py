@@ -115,7 +115,8 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 def write_config(
     folder: Path, db_url: str, dovecot: DovecotServer, smtp: SmtpServer, *, tls: bool = False,
     limits: dict[str, Any] | None = None, schedule: dict[str, Any] | None = None, poll_every: str = "300s",
-    inbox: str = "INBOX",
+    inbox: str = "INBOX", instance: str | None = None, name: str = "mailboxes.yaml",
+    send_extra: dict[str, Any] | None = None,
 ) -> Path:
     """A production-shaped mailboxes.yaml pointing at the private servers (127.0.0.1 only)."""
 
@@ -135,6 +136,7 @@ def write_config(
     }
     if tls:
         send.update(security="starttls", ca_file=str(smtp.cafile))
+    send.update(send_extra or {})
     config: dict[str, Any] = {
         "database": db_url,
         "timezone": "America/Los_Angeles",
@@ -151,7 +153,9 @@ def write_config(
         config["limits"] = limits
     if schedule:
         config["schedule"] = schedule
-    path = folder / "mailboxes.yaml"
+    if instance:
+        config["instance"] = instance
+    path = folder / name
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -39,7 +38,6 @@ from bot.store.db import make_engine
 from bot.store.models import OutboxRow, SeenMessage
 from tests.integration.conftest import (
     SMTP_PASSWORD,
-    SMTP_USER,
     RecordingHandler,
     SmtpServer,
     dovecot,
@@ -47,6 +45,7 @@ from tests.integration.conftest import (
     tls_files,
 )
 from tests.integration.dovecot import USERS, DovecotServer
+from tests.integration.test_pipeline_imap import write_config as pipeline_config
 
 __all__ = ["dovecot", "smtp_server", "tls_files"]  # fixtures re-exported for this folder
 
@@ -94,38 +93,9 @@ def engine(db_url: str) -> Iterator[Engine]:
 def write_config(folder: Path, db_url: str, dovecot: DovecotServer, smtp: SmtpServer, *,
                  limits: dict[str, Any] | None = None, poll_every: str = "300s", instance: str | None = None,
                  name: str = "mailboxes.yaml") -> Path:
-    """A production-shaped mailboxes.yaml: backend imap for the three addresses, send smtp."""
-
-    def box(address: str) -> dict[str, Any]:
-        return {
-            "address": address, "backend": "imap", "host": dovecot.host, "port": dovecot.port, "security": "none",
-            "username": address, "password_env": "HMISBOT_TEST_IMAP_PASSWORD", "folder": "INBOX",
-            "processed_folder": "Processed", "review_folder": "Needs Review", "poll_every": poll_every,
-        }
-
-    config: dict[str, Any] = {
-        "database": db_url,
-        "timezone": "America/Los_Angeles",
-        "archive_dir": "archive",
-        "send": {
-            "backend": "smtp", "host": smtp.host, "port": smtp.port, "security": "none", "username": SMTP_USER,
-            "password_env": "HMISBOT_TEST_SMTP_PASSWORD", "from": "LAHSA HMIS <HMISsupport@lahsa.org>",
-            "hourly_cap": 5000,
-        },
-        "mailboxes": {"training": box(TRAINING), "support": box(SUPPORT), "join": box(JOIN)},
-        "staff": {
-            "implementation": {"primary": IMPLEMENTATION, "backup": "hmis.implementation.backup@lahsa.org"},
-            "training": {"primary": "hmis.training@lahsa.org"},
-            "access": {"primary": ACCESS, "backup": "hmis.supervisor@lahsa.org"},
-        },
-    }
-    if limits:
-        config["limits"] = limits
-    if instance:
-        config["instance"] = instance
-    path = folder / name
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
+    """The pipeline tests' production-shaped config, with an hourly cap high enough for a backlog."""
+    return pipeline_config(folder, db_url, dovecot, smtp, limits=limits, poll_every=poll_every, instance=instance,
+                           name=name, send_extra={"hourly_cap": 5000})
 
 
 # -- running the bot --------------------------------------------------------------------
