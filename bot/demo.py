@@ -12,6 +12,7 @@ from __future__ import annotations
 import mailbox
 import os
 import secrets
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -160,6 +161,17 @@ def deliver(root: Path, items: list[Seed], day: int) -> None:
         os.utime(root / "mail" / seed.inbox / "new" / key, (start + i * 60, start + i * 60))
 
 
+def _fresh(folder: Path) -> None:
+    """Start each demo from nothing; only a folder an earlier demo made is ever emptied."""
+    marker = folder / "mailboxes.yaml"
+    if folder.exists() and any(folder.iterdir()):
+        if not (marker.exists() and "made by `hmisbot demo`" in marker.read_text()):
+            typer.echo(f"hmisbot demo: {folder} exists and is not a demo folder; give --dir another path", err=True)
+            raise SystemExit(2)  # bad usage
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+
+
 def run_demo(folder: Path, database: str | None = None) -> int:
     from bot.app import App
     from bot.clock import parse_now
@@ -167,7 +179,7 @@ def run_demo(folder: Path, database: str | None = None) -> int:
     from bot.service import poll_all
     from bot.store.db import init_db
 
-    folder.mkdir(parents=True, exist_ok=True)
+    _fresh(folder)
     config_text = CONFIG if database is None else CONFIG.replace("sqlite:///hmisbot.sqlite3", database)
     password = secrets.token_urlsafe(9)  # a fresh one per demo: no known password ships with the code
     config_text += (f"web:\n  users:\n    - {{name: Demo Staff, email: demo@lahsa.org,"
