@@ -359,3 +359,29 @@ def pg_url() -> str:
         _unavailable("HMISBOT_TEST_PG_URL is not set (run the tests with scripts/test.sh)")
     assert url is not None
     return url
+
+
+# -- the three LAHSA accounts, shared by the pipeline, service and reliability tests ---
+
+
+@pytest.fixture
+def lahsa(dovecot: DovecotServer) -> Iterator[DovecotServer]:
+    """The session's Dovecot, running, with the three LAHSA accounts emptied."""
+    dovecot.start()
+    for user in USERS:
+        dovecot.reset_account(user)
+    yield dovecot
+    dovecot.start()  # a test that stopped it leaves it running for the next one
+
+
+@pytest.fixture
+def smtp(smtp_server: Callable[..., SmtpServer]) -> SmtpServer:
+    return smtp_server("plain")
+
+
+@pytest.fixture
+def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The passwords the config names (a subprocess inherits them); no failpoint armed."""
+    monkeypatch.setenv("HMISBOT_TEST_IMAP_PASSWORD", "secret")
+    monkeypatch.setenv("HMISBOT_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+    monkeypatch.delenv("HMISBOT_CRASH_AT", raising=False)

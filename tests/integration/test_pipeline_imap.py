@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -38,7 +38,7 @@ from bot.config import ConfigError
 from bot.demo import Seed, _message, seeds
 from bot.store.db import make_engine
 from bot.store.models import MailboxState, Organization, OutboxRow, Program, ReviewItem, SeenMessage
-from tests.integration.conftest import SMTP_PASSWORD, SMTP_USER, RecordingHandler, SmtpServer
+from tests.integration.conftest import SMTP_USER, RecordingHandler, SmtpServer
 from tests.integration.dovecot import USERS, DovecotServer
 
 pytestmark = pytest.mark.integration
@@ -88,28 +88,6 @@ def parse(raw: bytes) -> EmailMessage:
 
 
 # -- servers, config, running the bot ------------------------------------------------------
-
-
-@pytest.fixture
-def lahsa(dovecot: DovecotServer) -> Iterator[DovecotServer]:
-    """The session's Dovecot, running, with the three LAHSA accounts emptied."""
-    dovecot.start()
-    for user in USERS:
-        dovecot.reset_account(user)
-    yield dovecot
-    dovecot.start()  # a test that stopped it leaves it running for the next one
-
-
-@pytest.fixture
-def smtp(smtp_server: Callable[..., SmtpServer]) -> SmtpServer:
-    return smtp_server("plain")
-
-
-@pytest.fixture
-def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The passwords the config names; a subprocess inherits them."""
-    monkeypatch.setenv("HMISBOT_TEST_IMAP_PASSWORD", "secret")
-    monkeypatch.setenv("HMISBOT_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
 
 
 def write_config(

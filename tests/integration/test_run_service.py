@@ -29,17 +29,14 @@ from tests.integration.test_pipeline_imap import (
     TRAINING,
     engine,
     ids_in,
-    lahsa,
     replies_by_parent,
-    secrets,
     seen_rows,
     simple_mail,
-    smtp,
     write_config,
 )
 
 pytestmark = pytest.mark.integration
-__all__ = ["engine", "lahsa", "secrets", "smtp"]  # fixtures shared with test_pipeline_imap
+__all__ = ["engine"]  # a fixture shared with test_pipeline_imap (lahsa, smtp, secrets live in conftest)
 
 POLL_EVERY = 300.0
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.integration.test_pipeline_imap import lahsa, smtp, write_config  # noqa: F401  (fixtures)
+from tests.integration.test_pipeline_imap import write_config
 
 pytestmark = pytest.mark.integration
 WRONG_IMAP = "Imap-Secret-7f3a9c"  # wrong on purpose: the login fails and the error is logged
 SMTP_SECRET = "Smtp-Secret-41d2e8"
 
 
-def test_no_secret_in_logs_database_or_mail(lahsa, smtp, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_no_secret_in_logs_database_or_mail(lahsa, smtp, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("HMISBOT_TEST_IMAP_PASSWORD", WRONG_IMAP)
     monkeypatch.setenv("HMISBOT_TEST_SMTP_PASSWORD", SMTP_SECRET)
     db = f"sqlite:///{tmp_path / 'db.sqlite3'}"

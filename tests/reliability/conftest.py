@@ -36,11 +36,13 @@ from sqlmodel import Session, select
 from bot.documents import specimens
 from bot.store.db import make_engine
 from bot.store.models import OutboxRow, SeenMessage
-from tests.integration.conftest import (
-    SMTP_PASSWORD,
+from tests.integration.conftest import (  # noqa: F401  (fixtures used by the reliability tests)
     RecordingHandler,
     SmtpServer,
     dovecot,
+    lahsa,
+    secrets,
+    smtp,
     smtp_server,
     tls_files,
 )
@@ -59,28 +61,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- servers --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def lahsa(dovecot: DovecotServer) -> Iterator[DovecotServer]:
-    """The session's Dovecot, running, with the three LAHSA accounts emptied."""
-    dovecot.start()
-    for user in USERS:
-        dovecot.reset_account(user)
-    yield dovecot
-
-
-@pytest.fixture
-def smtp(smtp_server: Callable[..., SmtpServer]) -> SmtpServer:
-    return smtp_server("plain")
-
-
-@pytest.fixture
-def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The passwords the config names (a subprocess inherits them); no failpoint armed."""
-    monkeypatch.setenv("HMISBOT_TEST_IMAP_PASSWORD", "secret")
-    monkeypatch.setenv("HMISBOT_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
-    monkeypatch.delenv("HMISBOT_CRASH_AT", raising=False)
 
 
 @pytest.fixture
