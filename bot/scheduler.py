@@ -11,6 +11,7 @@ sends a reminder, escalation or digest twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -19,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -138,7 +141,9 @@ def _watch(sched: BackgroundScheduler, bot: App, name: str, stop: threading.Even
 
     def wake() -> None:
         _woken(name).set()
-        sched.modify_job(f"poll:{name}", next_run_time=datetime.now(bot.clock.tz))
+        # During shutdown the scheduler or its job may already be gone: nothing left to wake.
+        with contextlib.suppress(JobLookupError, SchedulerNotRunningError):
+            sched.modify_job(f"poll:{name}", next_run_time=datetime.now(bot.clock.tz))
 
     while not stop.is_set():
         try:
@@ -150,12 +155,16 @@ def _watch(sched: BackgroundScheduler, bot: App, name: str, stop: threading.Even
                 wake()
             if box.wait(timeout=min(bot.config.mailboxes[name].poll_every, 25 * 60)):
                 wake()
-        except (MailboxError, OSError) as exc:
+        except Exception as exc:  # a watcher must never die: the interval poll is the safety net
+            if stop.is_set():
+                break  # shutting down: whatever the connection said no longer matters
             away = True
             delay = backoff.next_delay()
-            log.warning("IDLE on %s failed (%s); retrying in %.0f s, the interval poll continues", name, exc, delay)
+            log.warning("IDLE on %s failed (%s: %s); retrying in %.0f s, the interval poll continues",
+                        name, type(exc).__name__, exc, delay)
             stop.wait(delay)
-    box.close()
+    with contextlib.suppress(Exception):  # closing a connection that already died
+        box.close()
 
 
 def serve(bot: App, config_path: str, now_iso: str | None) -> int:
