@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -385,3 +388,32 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HMISBOT_TEST_IMAP_PASSWORD", "secret")
     monkeypatch.setenv("HMISBOT_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
     monkeypatch.delenv("HMISBOT_CRASH_AT", raising=False)
+
+
+class RunningBot:
+    """`python -m bot --config X --now T --verbose run` as a subprocess, logging to run.log."""
+
+    def __init__(self, config: Path, now: str, env: dict[str, str] | None = None, stop_timeout: float = 30) -> None:
+        self.log = config.parent / "run.log"
+        self._out = self.log.open("wb")
+        self._stop_timeout = stop_timeout
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "--config", str(config), "--now", now, "--verbose", "run"],
+            stdout=self._out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=config.parent, env=env,
+        )
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=self._stop_timeout)
+        finally:
+            self._out.close()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._out.close()

@@ -8,9 +8,6 @@ code 0 on SIGTERM.
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.store.models import MailboxState
-from tests.integration.conftest import SmtpServer
+from tests.integration.conftest import RunningBot, SmtpServer
 from tests.integration.dovecot import DovecotServer
 from tests.integration.test_pipeline_imap import (
     NOW,
@@ -51,30 +48,9 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float, log: Path) ->
     return time.monotonic() - t0
 
 
-class Service:
+class Service(RunningBot):
     def __init__(self, config: Path) -> None:
-        self.log = config.parent / "run.log"
-        self._out = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--config", str(config), "--now", NOW, "--verbose", "run"],
-            stdout=self._out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=config.parent,
-        )
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=20)
-        finally:
-            self._out.close()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self._out.close()
+        super().__init__(config, NOW, stop_timeout=20)
 
 
 @pytest.fixture

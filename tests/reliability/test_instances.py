@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ from sqlmodel import Session, select
 from bot.store.db import make_engine
 from bot.store.models import MailboxState, OutboxRow, SeenMessage
 from tests.conftest import pg_database
-from tests.integration.conftest import SmtpServer
+from tests.integration.conftest import RunningBot, SmtpServer
 from tests.integration.dovecot import DovecotServer
 from tests.reliability.conftest import (
     NOW,
@@ -52,39 +51,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 MESSAGES = 100
 
 
-class Instance:
-    """`python -m bot --config X --now T --verbose run`, logging to a file."""
+class Instance(RunningBot):
+    """One `hmisbot run` instance of several sharing a database."""
 
     def __init__(self, config: Path) -> None:
-        self.log = config.parent / "run.log"
-        self._out = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--config", str(config), "--now", NOW, "--verbose", "run"],
-            stdout=self._out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=config.parent,
-            env=bot_env(),
-        )
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
+        super().__init__(config, NOW, env=bot_env())
 
     def alive(self) -> bool:
         if self.proc.poll() is not None:
             pytest.fail(f"{self.log.parent.name}: hmisbot run exited with {self.proc.returncode}:\n"
                         f"{self.text()[-6000:]}")
         return True
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=30)
-        finally:
-            self._out.close()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self._out.close()
 
 
 @pytest.fixture
