@@ -77,6 +77,12 @@ def _assign(row: Any, values: dict[str, Any]) -> None:
             setattr(row, key, value)
 
 
+def _children(session: Session, model: Any, org_id: int) -> dict[int, Any]:
+    """An organization's rows of one kind by id: one query, where a get() per row cost ~1 ms each
+    (the session holds rows weakly, so those load_org read are gone by now)."""
+    return {row.id: row for row in session.exec(select(model).where(model.org_id == org_id)).all()}
+
+
 def save_org(session: Session, state: OrgState, now: datetime) -> int:
     """Write the aggregate back; new children are inserted, existing ones updated."""
     org = session.get(Organization, state.id) if state.id else None
@@ -98,32 +104,36 @@ def save_org(session: Session, state: OrgState, now: datetime) -> int:
     session.flush()
     assert org.id is not None
     state.id = org.id
+    contacts = _children(session, Contact, org.id) if state.contacts else {}
     for c in state.contacts:
-        row = session.get(Contact, c.id) if c.id else None
+        row = (contacts.get(c.id) or session.get(Contact, c.id)) if c.id else None
         if row is None:
             row = Contact(org_id=org.id, email=c.email, role=c.role, name=c.name)
             session.add(row)
         _assign(row, {"name": c.name, "email": c.email, "role": c.role})
+    programs = _children(session, Program, org.id) if state.programs else {}
     for p in state.programs:
-        prow = session.get(Program, p.id) if p.id else None
+        prow = (programs.get(p.id) or session.get(Program, p.id)) if p.id else None
         if prow is None:
             prow = Program(org_id=org.id, name=p.name, type=p.type, setup=p.setup)
             session.add(prow)
         _assign(prow, {k: getattr(p, k) for k in ("name", "type", "setup", "thread_id", "requested_at",
                                                  "followup_at", "confirmed_at")})
+    users = _children(session, HmisUser, org.id) if state.users else {}
+    added: list[tuple[UserState, HmisUser]] = []
     for u in state.users:
-        urow = session.get(HmisUser, u.id) if u.id else None
+        urow = (users.get(u.id) or session.get(HmisUser, u.id)) if u.id else None
         if urow is None:
             urow = HmisUser(org_id=org.id, email=u.email)
             session.add(urow)
+            added.append((u, urow))
         _assign(urow, {k: getattr(u, k) for k in ("name", "email", "new_user", "access", "ready_on",
                                                  "access_due", "granted_at")})
         _assign(urow, {"roles": list(u.roles), "trainings": dict(u.trainings), "forms": dict(u.forms)})
     session.flush()
     # Hand the new rows' ids back, so the caller can link documents and audit events to them.
-    for u in state.users:
-        if u.id is None:
-            u.id = session.exec(select(HmisUser.id).where(HmisUser.email == u.email)).first()
+    for u, urow in added:
+        u.id = urow.id
     return org.id
 
 
