@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from bot import memory
 from bot.config import Config, ConfigError, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="hmisbot: LAHSA HMIS CES participation by email")
@@ -316,6 +317,7 @@ def web(
 
 
 def main() -> None:
+    memory.tune_allocator()  # before any thread starts: see bot/memory.py for why and what it saved
     try:
         app()
     except ConfigError as exc:  # e.g. a secret's environment variable is missing

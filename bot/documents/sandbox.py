@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
-import gc
 import logging
 import multiprocessing as mp
 import resource
@@ -22,6 +20,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from bot import memory
 from bot.documents.model import FormResult, failed
 
 log = logging.getLogger(__name__)
@@ -38,12 +37,13 @@ class Limits:
 
 def _serve(conn: Connection, mem_mb: int) -> None:
     """Worker main loop: one request at a time, until the pipe closes."""
+    memory.tune_allocator(arenas=1)
     limit = mem_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from bot.documents import ocr
     from bot.documents.reader import describe, read_document
 
-    ocr.engine()  # warm before the first file, not during it
+    ocr.engine()  # already open when forked from a warm forkserver (see bot.documents.warm)
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
     while True:
         try:
@@ -62,18 +62,9 @@ def _serve(conn: Connection, mem_mb: int) -> None:
         except BaseException as exc:
             reply = ("error", describe(exc))
         conn.send(reply)
-        _give_back_memory()
-
-
-def _give_back_memory() -> None:
-    """Return freed heap to the OS after each file.
-
-    A scan's page images are tens of MB; glibc keeps freed blocks in its arenas, so
-    without this a long-lived worker's resident memory ratchets up with the backlog.
-    """
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        # A scan's page images are tens of MB: without this a long-lived worker's
+        # resident memory ratchets up with the backlog.
+        memory.give_back()
 
 
 class _Worker:
@@ -116,7 +107,7 @@ class SandboxPool:
     def __init__(self, size: int = 2, mem_mb: int = 1024, method: str = "forkserver") -> None:
         self._ctx = mp.get_context(method)
         if method == "forkserver":
-            self._ctx.set_forkserver_preload(["bot.documents.reader"])
+            self._ctx.set_forkserver_preload(["bot.documents.reader", "bot.documents.warm"])
         self._mem_mb = mem_mb
         self._slots = threading.BoundedSemaphore(size)
         self._idle: list[_Worker] = []
