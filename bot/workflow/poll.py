@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DONE = ("processed", "review")
-READ_AHEAD = 4  # messages read ahead of the commit: enough to keep two sandbox workers busy
+READ_AHEAD = 8  # messages read ahead of the commit: keeps both sandbox workers busy behind a slow scan
 
 
 @dataclass
