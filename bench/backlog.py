@@ -108,13 +108,9 @@ def message(i: int, docs: dict[str, list[tuple[str, bytes]]]) -> tuple[str, byte
     return user, m.as_bytes()
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Memory of a process and all its descendants (forkserver, sandbox workers), in MB.
-
-    Counted as PSS (proportional set size, /proc/PID/smaps_rollup): pages shared between
-    the forked workers are split between them instead of being counted once per process,
-    which summing RSS would do. Falls back to RSS where smaps_rollup is missing.
-    """
+def family(pid: int) -> dict[int, str]:
+    """A process and all its descendants, each with its role: bot, forkserver or worker N
+    (the workers are forked from the forkserver, so they share its command line)."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -123,16 +119,56 @@ def tree_rss_mb(pid: int) -> float:
                 parents[int(entry)] = int(fields[1])
             except (OSError, IndexError):
                 continue
-    family, frontier = {pid}, [pid]
+    roles, frontier = {pid: "bot"}, [pid]
     while frontier:
         p = frontier.pop()
-        kids = [c for c, pp in parents.items() if pp == p and c not in family]
-        family.update(kids)
-        frontier.extend(kids)
-    total = 0
-    for p in family:
-        total += _kb(f"/proc/{p}/smaps_rollup", "Pss:") or _kb(f"/proc/{p}/status", "VmRSS:")
-    return total / 1024
+        for c, pp in parents.items():
+            if pp == p and c not in roles:
+                roles[c] = "forkserver" if p == pid else f"worker {c}"
+                frontier.append(c)
+    return roles
+
+
+class Sampler:
+    """Peak memory of a process tree, and the CPU time each of its processes used.
+
+    Memory is PSS (proportional set size, /proc/PID/smaps_rollup): pages shared between
+    the forked workers are split between them instead of being counted once per process,
+    which summing RSS would do (RSS where smaps_rollup is missing). CPU is the last
+    utime + stime seen for each process, so a worker that exits keeps its count.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0.0
+        self.parts: dict[str, float] = {}
+        self.cpu: dict[int, tuple[str, float]] = {}
+
+    def sample(self) -> None:
+        total = 0.0
+        for p, role in family(self.pid).items():
+            mb = (_kb(f"/proc/{p}/smaps_rollup", "Pss:") or _kb(f"/proc/{p}/status", "VmRSS:")) / 1024
+            total += mb
+            self.parts[role] = max(self.parts.get(role, 0.0), mb)
+            seconds = _cpu_seconds(p)
+            if seconds is not None:
+                self.cpu[p] = (role, seconds)
+        self.peak = max(self.peak, total)
+
+    def cpu_by_role(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for role, seconds in self.cpu.values():
+            key = "workers" if role.startswith("worker") else role
+            out[key] = out.get(key, 0.0) + seconds
+        return out
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _kb(path: str, field: str) -> int:
@@ -157,32 +193,47 @@ def raw_fetch(server: DovecotServer, port: int) -> float:
     return time.perf_counter() - start
 
 
-def documents_alone(raws: list[bytes]) -> float:
-    """Parse every message and read every attachment, two at a time (both cores)."""
+def documents_alone(raws: list[bytes]) -> tuple[float, dict[str, float]]:
+    """Parse every message and read every attachment, two at a time (both cores).
+
+    Returns the wall time and the CPU seconds spent by this process and by its workers."""
     def work(data: bytes) -> None:
         for att in parse_message(data).attachments:
             read_document_safely(att.data, att.filename)
 
     read_document_safely(specimens.w9_pdf(), "warm.pdf")  # start the workers before the clock
+    before = Sampler(os.getpid())
+    before.sample()
     start = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(work, raws))
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    after = Sampler(os.getpid())
+    after.sample()
+    was = before.cpu_by_role()
+    return elapsed, {k: v - was.get(k, 0.0) for k, v in after.cpu_by_role().items()}
 
 
-def run_poll(config: Path, metrics: Path) -> tuple[float, float]:
+def run_poll(config: Path, metrics: Path) -> tuple[float, Sampler]:
     env = dict(os.environ, BENCH_IMAP_PASSWORD=PASSWORD, HMISBOT_METRICS=str(metrics))
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "poll", "--once"], env=env,
                             stdout=subprocess.DEVNULL)
-    peak = 0.0
+    sampler = Sampler(proc.pid)
     while proc.poll() is None:
-        peak = max(peak, tree_rss_mb(proc.pid))
+        sampler.sample()
         time.sleep(0.25)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         raise SystemExit(f"poll --once failed with {proc.returncode}")
-    return elapsed, peak
+    return elapsed, sampler
+
+
+def cpu_line(cpu: dict[str, float], wall: float) -> str:
+    """CPU seconds by role, and how busy the 2 cores were over the wall time."""
+    used = sum(cpu.values())
+    return (", ".join(f"{k} {v:.1f} s" for k, v in sorted(cpu.items()))
+            + f"; {used:.1f} s of {2 * wall:.1f} core-seconds ({used / (2 * wall):.0%})")
 
 
 def main() -> None:
@@ -207,14 +258,18 @@ def main() -> None:
         size = sum(len(d) for _, d in raws) / 1e6
         print(f"loaded {args.n} messages ({size:.0f} MB) in {time.perf_counter() - start:.1f} s")
         t_fetch = raw_fetch(server, port)
-        t_docs = documents_alone([d for _, d in raws])
+        t_docs, docs_cpu = documents_alone([d for _, d in raws])
         limit = args.n / (t_fetch + t_docs)
         print(f"limit:    raw fetch {t_fetch:6.1f} s + documents alone on 2 cores {t_docs:6.1f} s"
               f" -> {limit:6.1f} msg/s")
-        elapsed, peak = run_poll(config, Path(tmp) / "metrics.json")
+        print("  cpu: " + cpu_line(docs_cpu, t_docs))
+        elapsed, sampler = run_poll(config, Path(tmp) / "metrics.json")
         rate = args.n / elapsed
         print(f"pipeline: poll --once {elapsed:6.1f} s -> {rate:6.1f} msg/s; ratio {rate / limit:.2f} (target >= 0.8)")
-        print(f"replies received by SMTP: {smtp.count}; peak memory (PSS, bot + workers): {peak:.0f} MB (< 300)")
+        print("  cpu: " + cpu_line(sampler.cpu_by_role(), elapsed))
+        print(f"replies received by SMTP: {smtp.count}; peak memory (PSS, bot + workers): {sampler.peak:.0f} MB"
+              " (< 300)")
+        print("  peak by process: " + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(sampler.parts.items())))
         stages = json.loads((Path(tmp) / "metrics.json").read_text())
         for name in ("fetch", "parse", "extract", "ocr", "decide", "commit", "send"):
             s = stages.get(name, {"seconds": 0.0, "count": 0})

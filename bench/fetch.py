@@ -39,7 +39,7 @@ from imapclient import IMAPClient  # noqa: E402
 from bot.documents import scanner, specimens  # noqa: E402
 from bot.mailboxes.imap import ImapMailbox  # noqa: E402
 
-BATCH = 50
+BATCH = 50  # UIDs per FETCH; --batch changes it
 MB = 1024 * 1024
 USER = USERS[1]  # HMISsupport@lahsa.org, where user agreements arrive
 PEOPLE = [("James Carter", "hopeharbor.org"), ("Priya Shah", "hopeharbor.org"), ("Luis Ortega", "hopeharbor.org"),
@@ -127,7 +127,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=500, help="messages to load (default 500; 20 for a smoke run)")
     ap.add_argument("--repeat", type=int, default=3, help="timed passes of each kind (median reported)")
+    ap.add_argument("--batch", type=int, default=BATCH, help="UIDs per FETCH (default 50; hmisbot uses 25)")
     args = ap.parse_args()
+    global BATCH
+    BATCH = args.batch
 
     with DovecotServer(with_ssl=False) as server:
         size, secs = load(server, args.n)
