@@ -51,7 +51,7 @@ class Program(SQLModel, table=True):
     requested_at: datetime | None = None
     followup_at: datetime | None = None
     confirmed_at: datetime | None = None
-    thread_id: str | None = None  # Message-ID of the request, to match the follow-up thread
+    thread_id: str | None = Field(default=None, index=True)  # Message-ID of the request, to match the follow-up thread
 
 
 class HmisUser(SQLModel, table=True):
@@ -151,7 +151,7 @@ class OutboxRow(SQLModel, table=True):
     html: str = Field(sa_column=Column(Text, nullable=False))
     in_reply_to: str | None = None
     references: str | None = None
-    message_id: str
+    message_id: str = Field(index=True)  # replies are matched to their thread by it (org_by_thread, bounces)
     # pending -> sending (claimed, lease) -> committing (SMTP final dot about to go) -> sent,
     # or back to pending (transient), failed (permanent), unknown (lost after the commit point)
     status: str = Field(default="pending", index=True)
