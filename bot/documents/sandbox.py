@@ -69,12 +69,14 @@ def _serve(conn: Connection, mem_mb: int) -> None:
 
 class _Worker:
     def __init__(self, ctx: Any, mem_mb: int) -> None:
+        self.uses = 0
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_serve, args=(child, mem_mb), daemon=True, name="hmisbot-docs")
         self.proc.start()
         child.close()
 
     def run(self, data: bytes, source: str, limits: Limits) -> list[FormResult]:
+        self.uses += 1
         self.conn.send((data, source, limits.cpu_s, limits.max_pages))
         if not self.conn.poll(limits.wall_s):
             raise TimeoutError(f"took longer than {limits.wall_s:g} s")
@@ -102,10 +104,18 @@ class _Worker:
 
 
 class SandboxPool:
-    """`size` reusable workers sharing one memory limit; thread-safe."""
+    """`size` reusable workers sharing one memory limit; thread-safe.
 
-    def __init__(self, size: int = 2, mem_mb: int = 1024, method: str = "forkserver") -> None:
+    A worker is retired after `max_uses` files, like multiprocessing.Pool's
+    maxtasksperchild: whatever a long-lived Tesseract or pdfium process accumulates
+    (caches, fragmentation) cannot grow with the backlog. Forked from the warm
+    forkserver, its replacement costs a few milliseconds, not a model load.
+    """
+
+    def __init__(self, size: int = 2, mem_mb: int = 1024, method: str = "forkserver", max_uses: int = 200) -> None:
         self._ctx = mp.get_context(method)
+        self.max_uses = max_uses
+        self.started = 0  # workers started so far (retired, killed or replaced ones included)
         if method == "forkserver":
             self._ctx.set_forkserver_preload(["bot.documents.reader", "bot.documents.warm"])
         self._mem_mb = mem_mb
@@ -121,6 +131,7 @@ class SandboxPool:
                 if w.proc.is_alive():
                     return w
                 w.kill()
+            self.started += 1
         return _Worker(self._ctx, self._mem_mb)
 
     def read(self, data: bytes, source: str, limits: Limits) -> list[FormResult]:
@@ -139,18 +150,25 @@ class SandboxPool:
                 why = worker.death()
                 worker.kill()
                 return [failed(source, why)]
-            with self._lock:
-                self._idle.append(worker)
+            if worker.uses >= self.max_uses:
+                self._retire(worker)
+            else:
+                with self._lock:
+                    self._idle.append(worker)
             return result
+
+    @staticmethod
+    def _retire(worker: _Worker) -> None:
+        with contextlib.suppress(OSError):
+            worker.conn.send(None)  # ask it to exit; kill() follows anyway
+        worker.kill()
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
         for w in idle:
-            with contextlib.suppress(OSError):
-                w.conn.send(None)  # ask it to exit; kill() follows anyway
-            w.kill()
+            self._retire(w)
 
 
 _pools: dict[int, SandboxPool] = {}

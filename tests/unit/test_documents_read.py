@@ -21,7 +21,7 @@ import docgen
 from bot.documents import specimens as sp
 from bot.documents.model import FormResult
 from bot.documents.reader import read_document
-from bot.documents.sandbox import Limits, read_document_safely
+from bot.documents.sandbox import Limits, SandboxPool, read_document_safely
 
 CORPUS_PDF = Path("/work/shared/corpus/pdf")
 ORG, USER, ACK, UNK = "organization_agreement", "user_agreement", "hmis10_acknowledgement", "unknown"
@@ -174,3 +174,17 @@ def test_hostile_pdfs_give_a_result_without_raising_or_hanging() -> None:
     for f, res in zip(files, results, strict=True):
         assert res and all(r.kind in (ORG, USER, ACK, UNK) for r in res), f
         assert all(r.kind == UNK for r in res), f  # none of them is one of our forms
+
+
+def test_workers_are_retired_after_max_uses_and_replaced_warm() -> None:
+    pool = SandboxPool(size=1, max_uses=2)
+    try:
+        form = sp.user_agreement_pdf("Ana Diaz", "Hope Org", "ana@hope.org", "11/30/2026")
+        kinds = [pool.read(form, f"ua{i}.pdf", Limits())[0].kind for i in range(5)]
+        assert kinds == [USER] * 5
+        assert pool.started == 3  # 2 + 2 + 1 files: two workers retired, a third serving
+        # a replacement forked from the warm forkserver reads scans (OCR) like the first worker
+        (r,) = pool.read(sp.scan(form, seed=1), "scan.pdf", Limits(wall_s=20))
+        assert r.kind == USER and r.text_source == "ocr" and pool.started == 3
+    finally:
+        pool.close()
