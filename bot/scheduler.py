@@ -15,6 +15,8 @@ import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -34,9 +36,43 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
-# One writer at a time inside a process: SQLite allows one, and an IMAP connection
-# must not be shared between threads.
-_WORK = threading.Lock()
+class _Turns:
+    """One job at a time inside a process (SQLite allows one writer, and an IMAP
+    connection must not be shared between threads), with a way for a long job to let
+    waiting ones go first: a backlog drain in one mailbox passes its turn between
+    slices, so mail to the other mailboxes is not held until the drain ends."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._waiting = 0
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            self._cond.wait_for(lambda: not self._busy)
+            self._waiting -= 1
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    def pass_turn(self) -> None:
+        """Called by the job holding the turn: every job already waiting runs first."""
+        with self._cond:
+            if not self._waiting:
+                return
+            self._busy = False
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: not self._busy and not self._waiting)
+            self._busy = True
+
+
+_WORK = _Turns()
 _APPS: dict[tuple[str, str | None], App] = {}
 _WAKE: dict[str, threading.Event] = {}
 
@@ -68,11 +104,15 @@ def job_poll(config_path: str, now_iso: str | None, mailbox: str) -> None:
 
     bot = _app(config_path, now_iso)
     woken = _woken(mailbox)
-    with _WORK:
+    def between() -> None:  # every few dozen messages of a long drain
+        flush_outbox(bot)
+        _WORK.pass_turn()
+
+    with _WORK.hold():
         while True:
             woken.clear()
             try:
-                poll_mailbox(bot, mailbox)
+                poll_mailbox(bot, mailbox, between=between)
             except (MailboxError, OSError) as exc:
                 record_failure(bot, mailbox, f"{type(exc).__name__}: {exc}")
                 bot.forget_mailbox(mailbox)  # reconnect next time
@@ -88,7 +128,7 @@ def _job(name: str, config_path: str, now_iso: str | None) -> None:
     from bot.service import flush_outbox
 
     bot = _app(config_path, now_iso)
-    with _WORK:
+    with _WORK.hold():
         getattr(jobs, name)(bot)
         flush_outbox(bot)
 

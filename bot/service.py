@@ -22,7 +22,7 @@ from bot.workflow.poll import PollReport, poll_mailbox
 
 
 def poll_all(bot: App, names: list[str], *, backfill: bool = False) -> tuple[list[PollReport], dict[str, int]]:
-    """Poll each mailbox, then flush the outbox.
+    """Poll each mailbox, then flush the outbox (also between slices of a long drain).
 
     A mailbox that cannot be reached is recorded (``record_failure``: staff hear of a
     stall once) and reported as failed; the other mailboxes are still polled.
@@ -30,7 +30,7 @@ def poll_all(bot: App, names: list[str], *, backfill: bool = False) -> tuple[lis
     reports = []
     for name in names:
         try:
-            reports.append(poll_mailbox(bot, name, backfill=backfill))
+            reports.append(poll_mailbox(bot, name, backfill=backfill, between=lambda: flush_outbox(bot)))
         except (MailboxError, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}"
             record_failure(bot, name, error)

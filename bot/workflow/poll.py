@@ -14,6 +14,11 @@ Rules that keep mail from being lost or answered twice:
   both copy it;
 - a message that fails ``max_attempts`` times goes to review with its error,
   and the batch goes on.
+
+Draining a backlog must not make new mail wait for it: every ``SLICE`` messages
+the folder is listed again and what arrived meanwhile goes ahead of the rest, and
+the caller's ``between`` hook runs (the service flushes the outbox there, so
+replies leave during the drain instead of all at its end).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import hashlib
 import logging
 import traceback
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DONE = ("processed", "review")
 READ_AHEAD = 8  # messages read ahead of the commit: keeps both sandbox workers busy behind a slow scan
+SLICE = 25  # messages between two looks for new arrivals (and two `between` calls): ~6 s of a backlog
 
 
 @dataclass
@@ -106,7 +112,8 @@ def _todo(app: App, box: Mailbox, uidvalidity: str, keys: tuple[str, ...], backf
     return [k for k in keys if backfill or known.get(k) != "baseline"]
 
 
-def poll_mailbox(app: App, name: str, *, backfill: bool = False) -> PollReport:
+def poll_mailbox(app: App, name: str, *, backfill: bool = False,
+                 between: Callable[[], object] | None = None) -> PollReport:
     box = app.mailbox(name)
     role = app.role_of(name)
     report = PollReport(name)
@@ -123,7 +130,8 @@ def poll_mailbox(app: App, name: str, *, backfill: bool = False) -> PollReport:
     if first and not backfill:
         report.baseline = _record_baseline(app, box, uidvalidity, listing.keys)
         return report
-    _drain(app, box, role, box.fetch(_todo(app, box, uidvalidity, listing.keys, backfill)), report)
+    todo = _todo(app, box, uidvalidity, listing.keys, backfill)
+    _drain(app, box, role, _arrivals_first(box, uidvalidity, todo), report, between)
     with transaction(app.engine) as session:
         state = _state(session, name)
         state.baseline_done, state.last_ok_at, state.last_error, state.stalled_reported = (
@@ -163,22 +171,56 @@ def _prepare(app: App, raw: RawMessage) -> _Prepared:
         return _Prepared(seen, error=exc)
 
 
-def _drain(app: App, box: Mailbox, role: str, raws: Iterator[RawMessage], report: PollReport) -> None:
+def _arrivals_first(box: Mailbox, uidvalidity: str, keys: Sequence[str]) -> Iterator[RawMessage]:
+    """The messages of `keys`, SLICE at a time; after each slice, mail that arrived
+    since goes ahead of the rest of the backlog (a person waiting at their desk is
+    answered in seconds, not after the weekend's mail)."""
+    queue, known = list(keys), set(keys)
+    while queue:
+        chunk, queue = queue[:SLICE], queue[SLICE:]
+        yield from box.fetch(chunk)
+        if not queue:
+            return  # the next poll lists the folder anyway
+        listing = box.list_pending()
+        if (listing.uidvalidity or "") != uidvalidity:
+            log.warning("mailbox %s: UIDVALIDITY changed during the drain; the next poll goes on", box.name)
+            return
+        fresh = [k for k in listing.keys if k not in known]
+        if fresh:
+            log.info("mailbox %s: %d new message(s) go ahead of %d waiting", box.name, len(fresh), len(queue))
+            known.update(fresh)
+            queue = fresh + queue
+
+
+def _drain(app: App, box: Mailbox, role: str, raws: Iterator[RawMessage], report: PollReport,
+           between: Callable[[], object] | None = None) -> None:
     """Read the next messages' documents on both cores while this one commits.
 
     Reading (parsing, OCR in the sandbox pool's worker processes) runs ahead in
     threads, a bounded window of messages at a time so memory stays flat; decisions
-    and commits stay in arrival order, one transaction per message.
+    and commits stay in the order `raws` gives, one transaction per message.
     """
     window: deque[tuple[RawMessage, Future[_Prepared]]] = deque()
+    done = 0
+
+    def settle_oldest() -> None:
+        nonlocal done
+        _one(app, box, role, *window.popleft(), report)
+        done += 1
+        if between is not None and done % SLICE == 0:
+            try:
+                between()
+            except Exception:  # a failed flush is retried by the next one; the drain goes on
+                log.exception("mailbox %s: the between-slices hook failed", box.name)
+
     with ThreadPoolExecutor(max_workers=READ_AHEAD, thread_name_prefix="read") as pool:
         for raw in metrics.timed_iter("fetch", raws):
             checkpoint("after_fetch")
             window.append((raw, pool.submit(_prepare, app, raw)))
             if len(window) > READ_AHEAD:
-                _one(app, box, role, *window.popleft(), report)
+                settle_oldest()
         while window:
-            _one(app, box, role, *window.popleft(), report)
+            settle_oldest()
 
 
 def _one(app: App, box: Mailbox, role: str, raw: RawMessage, ahead: Future[_Prepared], report: PollReport) -> None:

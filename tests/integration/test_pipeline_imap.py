@@ -547,3 +547,53 @@ def test_unreachable_server_is_recorded_and_reported_once(lahsa, smtp, secrets, 
     states = {m.mailbox: m for m in rows(engine, MailboxState)}
     assert all(m.last_error is None and not m.stalled_reported for m in states.values())
     assert len(smtp.handler.received) == 3
+
+
+def test_new_mail_goes_ahead_of_a_backlog_and_replies_leave_during_the_drain(
+        lahsa, smtp, secrets, db_url, engine, tmp_path):
+    """A drain lists the inbox again every SLICE messages: what arrived meanwhile is
+    decided next, before the rest of the backlog, and the service's `between` hook
+    (an outbox flush) sends the replies already decided."""
+    from zoneinfo import ZoneInfo
+
+    from bot.app import App
+    from bot.clock import parse_now
+    from bot.config import load_config
+    from bot.service import flush_outbox
+    from bot.store.db import init_db
+    from bot.workflow.poll import READ_AHEAD, SLICE, poll_mailbox
+
+    config = write_config(tmp_path, db_url, lahsa, smtp, limits={"replies_per_window": 1000})
+    code, out = cli_in_process(config, "poll", "--once")  # first contact: nothing waiting yet
+    assert code == 0, out
+    backlog = [simple_mail("support", f"Question {i}", f"<backlog.{i}@example.net>",
+                           sender=f"Person {i} <p{i}@example.net>") for i in range(4 * SLICE)]
+    for raw in backlog:
+        lahsa.append(SUPPORT, raw)
+    cfg = load_config(config)
+    bot = App.build(cfg, parse_now(NOW, ZoneInfo(cfg.timezone)))
+    init_db(bot.engine)
+    sent_at_hook: list[int] = []
+
+    def between() -> None:
+        flush_outbox(bot)
+        sent_at_hook.append(len(smtp.handler.received))
+        if len(sent_at_hook) == 1:  # someone writes in while the backlog drains
+            lahsa.append(SUPPORT, simple_mail("support", "Urgent", "<urgent.1@example.net>",
+                                              sender="Waiting Person <waiting@example.net>"))
+
+    try:
+        report = poll_mailbox(bot, "support", between=between)
+    finally:
+        bot.close()
+    assert len(report.handled) == len(backlog) + 1 and report.failed == []
+    # replies left during the drain, not all at its end
+    assert sent_at_hook[0] >= SLICE - 1 and sent_at_hook[1] >= 2 * SLICE - 1, sent_at_hook
+    order = [s.message_id for s in sorted(seen_rows(engine), key=lambda s: s.id or 0) if s.mailbox == "support"]
+    # It arrived after the first slice was decided; the slice then being fetched (fetching runs
+    # READ_AHEAD ahead of deciding) goes first, then the new message, then the rest of the backlog.
+    urgent = order.index("<urgent.1@example.net>")
+    assert SLICE <= urgent <= 2 * SLICE + READ_AHEAD, urgent
+    assert order[urgent + 1:] == sorted(order[urgent + 1:], key=lambda m: int(m.split(".")[1].split("@")[0]))
+    assert len(order) - urgent > SLICE  # well before the backlog's end
+    assert ids_in(lahsa, SUPPORT, "INBOX") == []
