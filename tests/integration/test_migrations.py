@@ -24,3 +24,27 @@ def test_migrations_match_the_models(db_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == [], f"the models differ from the migrated schema: {diff}"
+
+
+def test_head_constant_names_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.store.db import HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() == HEAD
+
+
+def test_a_database_at_head_starts_without_importing_alembic(db_url: str) -> None:
+    import subprocess
+    import sys
+
+    engine = make_engine(db_url)
+    try:
+        init_db(engine)  # migrate once
+    finally:
+        engine.dispose()
+    code = ("import sys; from bot.store.db import init_db, make_engine; e = make_engine(sys.argv[1]); "
+            "init_db(e); print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, db_url], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
