@@ -41,7 +41,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot import metrics
+from bot import memory, metrics
 from bot.faults import checkpoint
 from bot.mail.message import message_id_of
 from bot.mailboxes.base import Mailbox, RawMessage
@@ -207,7 +207,12 @@ def _drain(app: App, box: Mailbox, role: str, raws: Iterator[RawMessage], report
         nonlocal done
         _one(app, box, role, *window.popleft(), report)
         done += 1
-        if between is not None and done % SLICE == 0:
+        if done % SLICE:
+            return
+        # Freed message buffers and parse trees back to the OS: the bot process's peak
+        # grew ~15% from N=200 to N=2,000 without it (bench/backlog.py).
+        memory.give_back()
+        if between is not None:
             try:
                 between()
             except Exception:  # a failed flush is retried by the next one; the drain goes on
