@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
+
+
 class _Turns:
     """One job at a time inside a process (SQLite allows one writer, and an IMAP
     connection must not be shared between threads), with a way for a long job to let
@@ -104,6 +106,7 @@ def job_poll(config_path: str, now_iso: str | None, mailbox: str) -> None:
 
     bot = _app(config_path, now_iso)
     woken = _woken(mailbox)
+
     def between() -> None:  # every few dozen messages of a long drain
         flush_outbox(bot)
         _WORK.pass_turn()
