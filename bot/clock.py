@@ -33,3 +33,16 @@ class Clock:
 
     def utcnow(self) -> datetime:
         return self.now().astimezone(UTC)
+
+
+def arrival(reported: datetime | None, now: datetime) -> datetime:
+    """When a message arrived, on the bot's clock.
+
+    A mailbox reports its own arrival time (Maildir mtime, IMAP INTERNALDATE, Graph/EWS
+    receivedDateTime). That time is a fact about the message and is kept, with one
+    exception: it may never lie after the bot's ``now``. The bot's clock is the authority
+    for every decision (deadlines, retention), and a mail server whose clock runs ahead,
+    or a ``--now`` that replays the past, would otherwise file a message in the bot's
+    future, where no retention cutoff or "received N days ago" could ever reach it.
+    """
+    return now if reported is None or reported > now else reported

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.app import App
 from bot.store import repo
@@ -36,24 +36,33 @@ def cutoff(now: datetime, years: int) -> datetime:
         return now.replace(year=now.year - years, day=28)
 
 
-def _old_files(root: Path, before: datetime) -> list[Path]:
-    if not root.exists():
-        return []
-    return [p for p in root.rglob("*.eml") if p.stat().st_mtime < before.timestamp()]
+def _files_to_drop(session: Session, gone: list[int]) -> list[Path]:
+    """The archive files of the purged messages that no remaining message still points at.
+
+    Chosen from the database, never from file times: a file's mtime is the machine's
+    clock at the moment it was written, while the cutoff is on the bot's clock (which
+    ``--now`` may move), and the two must not be compared. The archive is keyed by
+    content hash, so one file may serve a purged message and a newer copy of it.
+    """
+    paths = set(session.exec(select(SeenMessage.archive_path).where(col(SeenMessage.id).in_(gone))).all())
+    kept = set(session.exec(select(SeenMessage.archive_path).where(
+        col(SeenMessage.archive_path).in_([p for p in paths if p]), col(SeenMessage.id).not_in(gone))).all())
+    return [Path(p) for p in sorted(p for p in paths if p and p not in kept)]
 
 
 def purge(bot: App, dry_run: bool = False) -> Purged:
     now = bot.clock.utcnow()
     before = cutoff(now, bot.config.retention_years)
-    files = _old_files(bot.archive_dir, before)
     with transaction(bot.engine) as session:
         old = [s.id for s in session.exec(select(SeenMessage).where(col(SeenMessage.received_at) < before)).all()]
         docs = session.exec(select(Document.id).where(col(Document.seen_id).in_(old))).all()
+        in_review = set(session.exec(select(ReviewItem.seen_id).where(
+            col(ReviewItem.seen_id).in_(old), col(ReviewItem.resolved_at).is_(None))).all())
+        files = _files_to_drop(session, [i for i in old if i not in in_review])
         if not dry_run:
             session.execute(delete(Document).where(col(Document.seen_id).in_(old)))
             session.execute(delete(ReviewItem).where(col(ReviewItem.seen_id).in_(old),
                                                      col(ReviewItem.resolved_at).is_not(None)))
-            sent_before = (col(OutboxRow.created_at) < before) & (col(OutboxRow.status) == "sent")
             sent_before = (col(OutboxRow.created_at) < before) & (col(OutboxRow.status) == "sent")
             session.execute(delete(OutboxRow).where(sent_before))
             kept = set(session.exec(select(ReviewItem.seen_id).where(col(ReviewItem.seen_id).in_(old))).all())

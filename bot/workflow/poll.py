@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot import memory, metrics
+from bot.clock import arrival
 from bot.faults import checkpoint
 from bot.mail.message import message_id_of
 from bot.mailboxes.base import Mailbox, RawMessage
@@ -311,7 +312,7 @@ def _failed(app: App, box: Mailbox, raw: RawMessage, exc: Exception, attempts: i
         seen = SeenMessage(mailbox=raw.mailbox, uidvalidity=raw.uidvalidity or "", uid=raw.key, sha256="",
                            message_id=message_id, sender=sender, subject=subject,
                            outcome="review" if poison else "failed", attempts=attempts, error=error,
-                           received_at=raw.received_at or now, processed_at=now, lease_until=move_lease(app))
+                           received_at=arrival(raw.received_at, now), processed_at=now, lease_until=move_lease(app))
         session.add(seen)
         if poison:
             session.flush()
