@@ -54,7 +54,7 @@ def purge(bot: App, dry_run: bool = False) -> Purged:
     now = bot.clock.utcnow()
     before = cutoff(now, bot.config.retention_years)
     with transaction(bot.engine) as session:
-        old = [s.id for s in session.exec(select(SeenMessage).where(col(SeenMessage.received_at) < before)).all()]
+        old = [i for i in session.exec(select(SeenMessage.id).where(col(SeenMessage.received_at) < before)).all() if i]
         docs = session.exec(select(Document.id).where(col(Document.seen_id).in_(old))).all()
         in_review = set(session.exec(select(ReviewItem.seen_id).where(
             col(ReviewItem.seen_id).in_(old), col(ReviewItem.resolved_at).is_(None))).all())

@@ -113,13 +113,35 @@ def _headers(msg: Message) -> list[tuple[str, str]]:
     return [(clean_header(k), clean_header(_decode_words(str(v)))) for k, v in msg.raw_items()]
 
 
+_ENCODED_RUN = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=(?:\s+=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)*")
+_HELD = re.compile("\ue000(\\d+)\ue001")
+
+
+def _header_addresses(value: str) -> list[tuple[str, str]]:
+    words: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        words.append(match.group(0))
+        return f'"\ue000{len(words) - 1}\ue001"'
+
+    safe = _ENCODED_RUN.sub(hold, value.replace("\r", " ").replace("\n", " "))
+    return [(clean_header(_HELD.sub(lambda m: _decode_words(words[int(m.group(1))]), display)),
+             clean_header(addr).strip("<>").lower()) for display, addr in getaddresses([safe])]
+
+
 def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
-    try:  # the header registry understands quoted names with commas; fall back to getaddresses
-        pairs = [(a.display_name, a.addr_spec) for h in msg.get_all(name, []) for a in getattr(h, "addresses", ())]
-    except Exception:  # a malformed address header raises from the registry
-        pairs = getaddresses([str(v) for k, v in msg.raw_items() if k.lower() == name.lower()])
-    out = [(clean_header(_decode_words(n)), clean_header(a).strip("<>").lower()) for n, a in pairs]
-    return [(n, a) for n, a in out if "@" in a and " " not in a]
+    """(display name, address) pairs of one header, read as sent.
+
+    Encoded words (RFC 2047) may only ever be display names: each run of them is held out
+    as a quoted placeholder while the addresses are parsed, then decoded into the name.
+    Decoding first would let ``=?utf-8?q?Eve=0D=0ABcc:_victim@x?= <eve@evil>`` smuggle an
+    address (or a header) out of what is only a name.
+    """
+    out: list[tuple[str, str]] = []
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            out.extend(_header_addresses(str(value)))
+    return [(n, a) for n, a in out if "@" in a and " " not in a and "\ue000" not in a and "=?" not in a]
 
 
 @dataclass

@@ -13,7 +13,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-REPLY_KINDS = {"receipt", "wrong_inbox", "not_ready", "unreadable", "rejected"}
+REPLY_KINDS = {"receipt", "wrong_inbox", "not_ready", "unreadable", "rejected", "held"}
 
 
 def make_message_id(key: str, domain: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from bot.calendar import BusinessCalendar
 from bot.ces.parse import parse_individual_roles, parse_new_user, parse_org_roles, parse_program_type
 from bot.ces.rules import setup_needed
+from bot.core.identity import FREEMAIL, Identity, Standing, user_may_file
 from bot.documents.model import FormResult
 from bot.mail.kinds import MessageKind, RosterLine, labelled_value, program_lines, roster_lines
 from bot.mail.message import ParsedMessage
@@ -50,6 +51,7 @@ class Inbound:
     now: datetime
     from_staff: str | None = None  # the duty of a LAHSA staff sender, if one
     new_org_name: str | None = None  # the name to found an organization under, if none matched
+    standing: Standing = "contact"  # what the sender is to the organization (bot.core.identity)
 
 
 @dataclass
@@ -78,6 +80,7 @@ class Decision:
     received: list[str] = field(default_factory=list)  # what we understood, for the receipt
     wrong_inbox: list[str] = field(default_factory=list)
     newly_ready: list[UserState] = field(default_factory=list)
+    held: bool = False  # not decided: the sender may not act for the organization, or the evidence disagrees
 
     @property
     def outcome(self) -> Literal["processed", "review"]:
@@ -96,6 +99,11 @@ def decide(org_in: OrgState | None, inbound: Inbound, cal: BusinessCalendar) -> 
     if org is None and _may_found_org(inbound):
         org = d.org = OrgState(name=inbound.new_org_name or "", domains=_domain_list(inbound.msg.from_domain))
         d.events.append(("organization_created", {"name": org.name}))
+    elif org is not None and inbound.standing == "claim":
+        # An organization nobody held (imported from the implementation list) is claimed by its
+        # agreement or setup request from a domain of its own; from now on that domain speaks for it.
+        org.domains = [*org.domains, *_domain_list(inbound.msg.from_domain)]
+        d.events.append(("organization_claimed", {"domain": inbound.msg.from_domain}))
     _apply_forms(org, inbound, d)
     _apply_kind(org, inbound, d)
     d.review.extend(f"attachment not read: {x}" for x in inbound.msg.defects if _REFUSED.search(x))
@@ -106,9 +114,6 @@ def decide(org_in: OrgState | None, inbound: Inbound, cal: BusinessCalendar) -> 
     if not d.received and not d.review and inbound.kind.kind == "other":
         d.review.append("no form and no request the bot knows")
     return d
-
-
-FREEMAIL = {"gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "aol.com", "icloud.com", "live.com"}
 
 
 def _domain_list(domain: str) -> list[str]:
@@ -124,8 +129,21 @@ def plausible_org_name(name: str) -> bool:
     return 2 <= len(name) <= 80 and 1 <= len(words) <= 10 and not _BOILERPLATE.search(name)
 
 
+def held_for_review(inbound: Inbound, ident: Identity) -> Decision:
+    """The sender may not act for the organization the mail is about, or the evidence disagrees.
+
+    Nothing changes; a person looks. The reply (if any) says nothing about the organization.
+    """
+    d = Decision(org=None, review=[ident.problem or "could not tell who may act for the organization"], held=True)
+    d.docs = [DocOutcome(f, "review", "held: " + (ident.problem or "")) for f in inbound.forms if f.is_form]
+    d.events.append(("held_for_review", {"standing": ident.standing, "via": ident.via}))
+    return d
+
+
 def _may_found_org(inbound: Inbound) -> bool:
     """A new organization starts with its agreement or its setup request, and a name."""
+    if inbound.standing != "new":
+        return False
     if not inbound.new_org_name or inbound.from_staff or not plausible_org_name(inbound.new_org_name):
         return False
     starts = any(f.kind == "organization_agreement" for f in inbound.forms)
@@ -155,6 +173,10 @@ def _apply_forms(org: OrgState | None, inbound: Inbound, d: Decision) -> None:
         if org is None:
             d.docs.append(DocOutcome(form, "review", "could not tell which organization sent it"))
             d.review.append(f"{form.source}: unknown organization")
+            continue
+        if form.kind == "organization_agreement" and inbound.standing == "user":
+            d.docs.append(DocOutcome(form, "review", "only the Executive Director's side sends the agreement"))
+            d.review.append(f"{form.source}: Organization Agreement sent by a user, not by the organization's leaders")
             continue
         if form.kind == "organization_agreement":
             d.docs.append(_org_agreement(org, form, inbound, d))
@@ -209,6 +231,12 @@ LABEL = {
 
 def _user_form(org: OrgState, form: FormResult, inbound: Inbound, d: Decision) -> DocOutcome:
     user = _find_user(org, form, inbound.msg.from_addr)
+    if user is not None and not user_may_file(inbound.standing, inbound.msg.from_addr, user.email):
+        d.review.append(f"{inbound.msg.from_addr} sent a form for another user ({user.email})")
+        return DocOutcome(form, "review", "a user may send only their own forms", user.email)
+    if user is None and inbound.standing == "user":
+        d.review.append(f"{inbound.msg.from_addr} sent a form for someone not on file")
+        return DocOutcome(form, "review", "a user may send only their own forms")
     if user is None:
         email = (form.fields.get("email") or inbound.msg.from_addr).lower()
         user = UserState(email=email, name=form.fields.get("user_name") or inbound.msg.from_name)
@@ -240,6 +268,9 @@ def _apply_kind(org: OrgState | None, inbound: Inbound, d: Decision) -> None:
         d.review.append(f"{kind}: could not tell which organization sent it")
         return
     if inbound.from_staff == "implementation" and kind in ("program_setup_confirmation", "other"):
+        return
+    if inbound.standing == "user":
+        d.review.append(f"{kind.replace('_', ' ')} from {inbound.msg.from_addr}, a user who is not a program manager")
         return
     handler = {
         "program_setup_request": _setup_request,

@@ -21,20 +21,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot import metrics
+from bot.clock import arrival
+from bot.core.identity import Evidence, Identity, identify
 from bot.documents.model import FormResult
 from bot.faults import checkpoint
-from bot.mail.kinds import MessageKind, classify_message, labelled_value, own_text
+from bot.mail.kinds import MessageKind, classify_message, own_text
 from bot.mail.message import ParsedMessage, parse_message
 from bot.mail.screen import Screen, screen
 from bot.mailboxes.base import RawMessage
 from bot.outbox.compose import REPLY_KINDS
 from bot.outbox.outbox import enqueue
-from bot.store import repo
+from bot.store import queries, repo
 from bot.store.archive import archive_raw
 from bot.store.db import transaction
 from bot.store.models import Document, OutboxRow, ReviewItem, SeenMessage
 from bot.workflow.bounces import handle_bounce, undeliverable
-from bot.workflow.decide import Decision, Inbound, decide, mark_followup
+from bot.workflow.decide import Decision, Inbound, decide, held_for_review, mark_followup
 from bot.workflow.duties import DUTY_OF_MAILBOX
 from bot.workflow.replies import handoffs, reply_for
 from bot.workflow.state import OrgState
@@ -73,19 +75,25 @@ def read_forms(app: App, msg: ParsedMessage) -> tuple[FormResult, ...]:
     return tuple(out)
 
 
-def _identify(session: Session, msg: ParsedMessage, forms: Sequence[FormResult]) -> tuple[int | None, str | None]:
-    """Which organization this is about, and a name to found one under if none."""
-    names = [f.fields.get("organization") or f.fields.get("agency") or "" for f in forms]
-    label = labelled_value(msg.body_text, "Organization", "Organization name", "Agency")
-    names = [n for n in [*names, label or ""] if n]
-    org_id = repo.org_by_thread(session, msg.thread_ids) or repo.org_by_address(session, msg.from_addr)
-    for form in forms:
-        if org_id is None and form.fields.get("email"):
-            org_id = repo.org_by_address(session, form.fields["email"].lower())
-    org_id = org_id or repo.org_by_domain(session, msg.from_domain)
-    for name in names:
-        org_id = org_id or repo.org_by_name(session, name)
-    return org_id, (names[0] if names else None)
+_CHANGES_STATE = ("program_setup_request", "program_setup_confirmation", "user_roster")
+
+
+def _identify(session: Session, msg: ParsedMessage, forms: Sequence[FormResult], kind: MessageKind,
+              staff: str | None) -> Identity:
+    """Gather the evidence (the only database reads identification needs), then ask the pure core."""
+    evidence = Evidence(
+        sender=msg.from_addr, sender_domain=msg.from_domain, subject=msg.subject, body=own_text(msg.body_text),
+        form_names=tuple(n for f in forms if f.is_form
+                         for n in [f.fields.get("organization") or f.fields.get("agency") or ""] if n),
+        form_emails=tuple(e.lower() for f in forms if f.is_form for e in [f.fields.get("email", "")] if e),
+        record=queries.sender_record(session, msg.from_addr, msg.thread_ids), staff=staff is not None,
+        may_found=kind.kind == "program_setup_request" or any(f.kind == "organization_agreement" for f in forms),
+    )
+    return identify(evidence, queries.known_orgs(session))
+
+
+def _changes_state(u: Understood) -> bool:
+    return any(f.is_form for f in u.forms) or u.kind.kind in _CHANGES_STATE
 
 
 def _staff_duty(app: App, address: str) -> str | None:
@@ -140,7 +148,7 @@ def handle(app: App, raw: RawMessage, role: str, u: Understood | None = None) ->
             seen = SeenMessage(
                 mailbox=raw.mailbox, uidvalidity=raw.uidvalidity or "", uid=raw.key, message_id=msg.message_id,
                 sha256=msg.sha256, sender=msg.from_addr, subject=msg.subject[:300], kind=kind.kind,
-                received_at=raw.received_at or now, processed_at=now, archive_path=str(archive), attempts=1,
+                received_at=arrival(raw.received_at, now), processed_at=now, archive_path=str(archive), attempts=1,
                 lease_until=move_lease(app),  # this instance moves it; another only once the lease is over
             )
             session.add(seen)
@@ -160,11 +168,13 @@ def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str,
                        now: datetime) -> Handled:
     assert seen.id is not None
     msg, kind, forms = u.msg, u.kind, u.forms
-    org_id, new_name = _identify(session, msg, forms)
-    org = repo.load_org(session, org_id) if org_id else None
     staff = _staff_duty(app, msg.from_addr)
+    ident = _identify(session, msg, forms, kind, staff)
+    held = ident.problem is not None and _changes_state(u)
+    # A sender who may not act for the organization learns nothing about it: decide without it.
+    org = repo.load_org(session, ident.org_id) if ident.org_id and ident.authorized else None
     granted_user = repo.handoff_user(session, msg.thread_ids) if staff == "access" else None
-    inbound = Inbound(role, msg, u.screen, kind, forms, now, staff, new_name)
+    inbound = Inbound(role, msg, u.screen, kind, forms, now, staff, ident.new_name, ident.standing)
     if u.problem is not None:
         decision = Decision(org=None, review=[u.problem])
         if (mail := reply_for(decision, inbound, app.home_addresses)) is not None:
@@ -179,13 +189,18 @@ def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str,
         decision = apply_training_roster(session, msg, now, app.calendar, app.duty_address("access"))
     elif staff == "implementation" and org is not None and kind.kind != "account_support":
         decision = _followup(org, now)
+    elif held:
+        decision = held_for_review(inbound, ident)
+        if (mail := reply_for(decision, inbound, app.home_addresses)) is not None:
+            decision.mails.append(mail)
     else:
         decision = decide(org, inbound, app.calendar)
         if (mail := reply_for(decision, inbound, app.home_addresses)) is not None:
             decision.mails.append(mail)
         decision.mails.extend(handoffs(decision, inbound, app.duty_address("access")))
     saved_id = repo.save_org(session, decision.org, now) if decision.org and decision.org.name else None
-    seen.org_id = saved_id
+    seen.org_id = saved_id or ident.org_id
+    decision.events.append(("identified", {"via": ident.via, "standing": ident.standing, "problem": ident.problem}))
     seen.outcome = decision.outcome
     _record(app, session, seen, msg, decision, saved_id, now)
     shown = kind.kind

@@ -68,7 +68,9 @@ def reply_for(decision: Decision, inbound: Inbound, home: dict[str, str]) -> Mai
     ctx["review"] = decision.review
     ctx["wrong_inbox"] = [{"what": KIND_LABEL.get(k, k), "address": home.get(HOME_ROLE[k], "")}
                           for k in dict.fromkeys(decision.wrong_inbox) if k in HOME_ROLE]
-    if not decision.received:
+    if decision.held:
+        template = "held"
+    elif not decision.received:
         template = "unreadable"
     elif ctx["wrong_inbox"]:
         template = "wrong_inbox"
@@ -76,7 +78,19 @@ def reply_for(decision: Decision, inbound: Inbound, home: dict[str, str]) -> Mai
         template = "not_ready"
     else:
         template = "receipt"
-    return Mail(template, [msg.reply_to or msg.from_addr], ctx, "reply")
+    return Mail(template, [reply_address(msg)], ctx, "reply")
+
+
+def reply_address(msg: ParsedMessage) -> str:
+    """Replies go to the authenticated sender; a Reply-To counts only at the sender's own domain.
+
+    Anyone can write any Reply-To: honouring it would let a stranger make LAHSA's address
+    mail a third party (backscatter, or phishing under LAHSA's name).
+    """
+    reply_to = (msg.reply_to or "").lower()
+    if reply_to and msg.from_domain and reply_to.rpartition("@")[2] == msg.from_domain:
+        return reply_to
+    return msg.from_addr
 
 
 def _touches_users(decision: Decision) -> bool:

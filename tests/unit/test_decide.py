@@ -28,7 +28,7 @@ def inbound(role: str, data: bytes, forms: tuple[FormResult, ...] = (), kind: st
             new_name: str | None = None) -> Inbound:
     msg = parse_message(data)
     mk = MessageKind(kind, "test") if kind else classify_message(msg, None)
-    return Inbound(role, msg, OK, mk, forms, NOW, None, new_name)
+    return Inbound(role, msg, OK, mk, forms, NOW, None, new_name, "new" if new_name else "contact")
 
 
 def org_agreement(signed: bool = True, coc_blank: bool = True) -> FormResult:
@@ -137,3 +137,17 @@ def test_an_ocr_misread_name_does_not_found_an_organization() -> None:
     d = decide(None, inbound("training", mail(), (org_agreement(),),
                              new_name="for the Los Angeles Continuum of Care (CoC), and the Participating"), CAL)
     assert d.org is None and d.outcome == "review"
+
+
+def test_replies_go_to_the_sender_and_a_reply_to_only_at_the_senders_domain() -> None:
+    """Issue 14, row 1: a stranger's Reply-To must not make LAHSA mail a third party."""
+    from bot.workflow.replies import reply_address
+
+    def with_reply_to(sender: str, reply_to: str) -> bytes:
+        return (f"From: {sender}\r\nReply-To: {reply_to}\r\nTo: x@lahsa.org\r\nSubject: s\r\n"
+                "Message-ID: <r1@x>\r\n\r\nhello\r\n").encode()
+
+    assert reply_address(parse_message(with_reply_to("m <mallory.relay@gmail.com>", "victim@thirdparty.example"))) \
+        == "mallory.relay@gmail.com"
+    assert reply_address(parse_message(with_reply_to("maria <maria@hope.org>", "Team <team@hope.org>"))) \
+        == "team@hope.org"

@@ -259,3 +259,18 @@ def test_split_mbox_separates_messages_and_unescapes_from_lines() -> None:
           b"Subject: two\n\nbody\n"
     one, two = split_mbox(box)
     assert parse_message(one).subject == "one" and b"\nFrom here" in one and parse_message(two).subject == "two"
+
+
+def test_an_encoded_word_can_never_yield_an_address() -> None:
+    """Issue 14, row 2: the address is the one in angle brackets, whatever the encoded name says."""
+    crlf = (b"From: =?utf-8?q?Eve=0D=0ABcc:_victim1@third.example?= <eve.crlf@evil.example>\r\n"
+            b"To: =?utf-8?q?a@b.example?= <hmissupport@lahsa.org>, other@lahsa.org\r\nSubject: x\r\n\r\nhi\r\n")
+    msg = parse_message(crlf)
+    assert msg.from_addr == "eve.crlf@evil.example"
+    assert "\r" not in msg.from_name and "\n" not in msg.from_name
+    assert msg.to == ("hmissupport@lahsa.org", "other@lahsa.org")
+    only_encoded = parse_message(b"From: =?utf-8?q?a@b.example?=\r\nSubject: x\r\n\r\nhi\r\n")
+    assert only_encoded.from_addr == ""
+    named = parse_message(b'From: =?utf-8?q?Jos=C3=A9?= =?utf-8?q?_Ram=C3=ADrez?= <jose@x.org>\r\n'
+                          b'Cc: "Doe, Jane" <jane@x.org>\r\nSubject: x\r\n\r\nhi\r\n')
+    assert (named.from_name, named.from_addr, named.cc) == ("José Ramírez", "jose@x.org", ("jane@x.org",))
