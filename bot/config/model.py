@@ -63,6 +63,7 @@ class Schedule(Strict):
 class Limits(Strict):
     max_message_mb: float = Field(default=35.0, gt=0)
     max_attachment_mb: float = Field(default=25.0, gt=0)
+    max_attachments: int = Field(default=20, ge=1)  # documents read from one message; the rest are named
     max_attempts: int = Field(default=3, ge=1)
     reply_window_minutes: int = Field(default=60, ge=0)
     replies_per_window: int = Field(default=5, ge=1)  # automatic replies to one sender per window

@@ -191,8 +191,11 @@ def _leaf(part: Message, ctype: str, found: _Found, sink: list[str] | None) -> N
     disposition = _raw_header(part, "Content-Disposition").lower()
     if name or "attachment" in disposition or ctype not in _BODY_TYPES:
         data = _part_bytes(part)
+        filename = name or "attachment" + _EXTENSIONS.get(ctype, "")
         if data:
-            found.attachments.append(Attachment(name or "attachment" + _EXTENSIONS.get(ctype, ""), ctype, data))
+            found.attachments.append(Attachment(filename, ctype, data))
+        elif name:  # a named file with nothing in it: the sender must know it arrived empty
+            found.defects.append(f"{filename}: the file is empty (0 bytes); refused")
     elif ctype == "text/html":
         (sink if sink is not None else found.htmls).append(html_to_text(_part_text(part, found)))
     else:

@@ -20,6 +20,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.ces.rules import AGREEMENT_DONE
+from bot.core.text import quoted
 from bot.mail.message import ParsedMessage, parse_message
 from bot.outbox.outbox import enqueue
 from bot.store import repo
@@ -27,7 +28,7 @@ from bot.store.db import transaction
 from bot.store.models import Document, HmisUser, Organization, ReviewItem, SeenMessage
 from bot.workflow.bounces import undeliverable
 from bot.workflow.decide import FORM_KINDS, LABEL
-from bot.workflow.replies import handoff_context, missing_context
+from bot.workflow.replies import handoff_context, missing_context, reply_address
 from bot.workflow.state import OrgState, UserState, refresh_access
 
 if TYPE_CHECKING:
@@ -80,8 +81,8 @@ def _original(seen: SeenMessage | None) -> ParsedMessage | None:
 
 
 def _greeting(original: ParsedMessage | None, item: ReviewItem) -> dict[str, Any]:
-    return {"sender_name": (original.from_name if original else "") or item.sender,
-            "subject": item.subject or "(no subject)"}
+    return {"sender_name": quoted(original.from_name if original else "", 60) or item.sender,
+            "subject": quoted(item.subject) or "(no subject)"}
 
 
 def _document(session: Session, item: ReviewItem, doc_id: int | None) -> Document | None:
@@ -170,7 +171,7 @@ def _mails(bot: App, session: Session, item: ReviewItem, seen: SeenMessage | Non
 def _reply(bot: App, session: Session, item: ReviewItem, seen: SeenMessage | None, original: ParsedMessage | None,
            kind: str, context: dict[str, Any], org_id: int | None, now: datetime) -> bool:
     """Queue one reply to the item's sender, threaded to the original; False if it cannot go."""
-    to = (original.reply_to if original and original.reply_to else None) or item.sender
+    to = reply_address(original) if original is not None and original.from_addr else item.sender
     if undeliverable(session, to):
         repo.audit(session, now, "reply_not_sent_undeliverable", org_id=org_id, seen_id=item.seen_id,
                    detail={"to": to})

@@ -38,7 +38,7 @@ HOME = {
 }
 MIN_CONFIDENCE = 0.75
 # Defects (bot.mail.unpack) that mean an attachment was refused, not merely unremarkable.
-_REFUSED = re.compile(r"refused|inflates past|nested too deep|unreadable \(|not a readable zip")
+_REFUSED = re.compile(r"refused|inflates past|nested too deep|unreadable \(|not a readable zip|is empty")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class Inbound:
     from_staff: str | None = None  # the duty of a LAHSA staff sender, if one
     new_org_name: str | None = None  # the name to found an organization under, if none matched
     standing: Standing = "contact"  # what the sender is to the organization (bot.core.identity)
+    unread: tuple[str, ...] = ()  # attachments beyond the per-message limit, not read
 
 
 @dataclass
@@ -104,6 +105,10 @@ def decide(org_in: OrgState | None, inbound: Inbound, cal: BusinessCalendar) -> 
         # agreement or setup request from a domain of its own; from now on that domain speaks for it.
         org.domains = [*org.domains, *_domain_list(inbound.msg.from_domain)]
         d.events.append(("organization_claimed", {"domain": inbound.msg.from_domain}))
+    if inbound.unread:
+        names = ", ".join(inbound.unread[:10]) + (f" and {len(inbound.unread) - 10} more" if len(inbound.unread) > 10
+                                                  else "")
+        d.review.append(f"{len(inbound.unread)} more attachment(s) not read (too many in one message): {names}")
     _apply_forms(org, inbound, d)
     _apply_kind(org, inbound, d)
     d.review.extend(f"attachment not read: {x}" for x in inbound.msg.defects if _REFUSED.search(x))

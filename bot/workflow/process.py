@@ -62,17 +62,22 @@ class Handled:
     duplicate: bool = False
 
 
-def read_forms(app: App, msg: ParsedMessage) -> tuple[FormResult, ...]:
-    max_bytes = int(app.config.limits.max_attachment_mb * 1024 * 1024)
+def read_forms(app: App, msg: ParsedMessage) -> tuple[tuple[FormResult, ...], tuple[str, ...]]:
+    """The forms in the message's documents, and the names of the documents left unread.
+
+    At most ``limits.max_attachments`` documents are read from one message: 200 small
+    files in one mail must cost one review item, not 200 OCR runs and 200 items.
+    """
+    limits = app.config.limits
+    max_bytes = int(limits.max_attachment_mb * 1024 * 1024)
+    documents = [a for a in msg.attachments if not a.filename.lower().endswith((".csv", ".tsv", ".xlsx"))]
     out: list[FormResult] = []
-    for att in msg.attachments:
-        if att.filename.lower().endswith((".csv", ".tsv", ".xlsx")):
-            continue  # rosters are tables, read by the roster parser
+    for att in documents[:limits.max_attachments]:
         if len(att.data) > max_bytes:
             out.append(FormResult(att.filename, "unknown", 0.0, (), error="attachment larger than the limit"))
             continue
         out.extend(app.read_document(att.data, att.filename))
-    return tuple(out)
+    return tuple(out), tuple(a.filename for a in documents[limits.max_attachments:])
 
 
 _CHANGES_STATE = ("program_setup_request", "program_setup_confirmation", "user_roster")
@@ -111,6 +116,7 @@ class Understood:
     kind: MessageKind
     forms: tuple[FormResult, ...]
     problem: str | None = None  # why it cannot be read at all (too large, ...): goes to review
+    unread: tuple[str, ...] = ()  # documents beyond the per-message limit, named in the review item
 
 
 def understand(app: App, raw: RawMessage) -> Understood:
@@ -122,14 +128,14 @@ def understand(app: App, raw: RawMessage) -> Understood:
         return Understood(raw.data, msg, scr, MessageKind("other", "too large"), (),
                           f"message of {msg.size / 1048576:.1f} MB is larger than the {limit:g} MB limit")
     start = time.perf_counter()
-    forms = read_forms(app, msg) if scr.auto is None else ()
+    forms, unread = read_forms(app, msg) if scr.auto is None else ((), ())
     # Documents are read in sandbox workers: attribute the wait to OCR when any page needed it.
     metrics.add("ocr" if any(f.text_source == "ocr" for f in forms) else "extract", time.perf_counter() - start)
     staff = _staff_duty(app, msg.from_addr)
     with Session(app.engine) as session:
         followup = repo.answers_staff(session, msg.thread_ids, app.staff_addresses("implementation"))
     kind = classify_message(msg, scr.auto, answers_setup_followup=followup, from_training_staff=staff == "training")
-    return Understood(raw.data, msg, scr, kind, forms)
+    return Understood(raw.data, msg, scr, kind, forms, unread=unread)
 
 
 def move_lease(app: App) -> datetime:
@@ -174,7 +180,7 @@ def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str,
     # A sender who may not act for the organization learns nothing about it: decide without it.
     org = repo.load_org(session, ident.org_id) if ident.org_id and ident.authorized else None
     granted_user = repo.handoff_user(session, msg.thread_ids) if staff == "access" else None
-    inbound = Inbound(role, msg, u.screen, kind, forms, now, staff, ident.new_name, ident.standing)
+    inbound = Inbound(role, msg, u.screen, kind, forms, now, staff, ident.new_name, ident.standing, u.unread)
     if u.problem is not None:
         decision = Decision(org=None, review=[u.problem])
         if (mail := reply_for(decision, inbound, app.home_addresses)) is not None:
@@ -259,6 +265,13 @@ def _followup(org: OrgState, now: datetime) -> Decision:
     return decision
 
 
+def review_reason(reasons: Sequence[str], shown: int = 12) -> str:
+    """The reasons of one review item, each once, the first ``shown`` of them in full."""
+    unique = list(dict.fromkeys(r.strip() for r in reasons if r.strip()))
+    more = len(unique) - shown
+    return "\n".join(unique[:shown] + ([f"... and {more} more"] if more > 0 else []))[:4000]
+
+
 def _record(
     app: App, session: Session, seen: SeenMessage, msg: ParsedMessage, decision: Decision,
     org_id: int | None, now: datetime,
@@ -275,9 +288,9 @@ def _record(
             sha256=msg.sha256, org_id=org_id, user_id=ids.get(doc.user_email or ""), status=doc.status,
             reason=doc.reason,
         ))
-    for reason in decision.review:
-        session.add(ReviewItem(seen_id=seen.id, reason=reason, mailbox=seen.mailbox, subject=msg.subject[:300],
-                               sender=msg.from_addr, org_id=org_id, created_at=now))
+    if decision.review:  # one item per message, however many reasons: a person reads the message once
+        session.add(ReviewItem(seen_id=seen.id, reason=review_reason(decision.review), mailbox=seen.mailbox,
+                               subject=msg.subject[:300], sender=msg.from_addr, org_id=org_id, created_at=now))
     for action, detail in decision.events:
         who = str(detail.get("email") or detail.get("user") or "")
         repo.audit(session, now, action, org_id=detail.get("org_id", org_id), user_id=ids.get(who),

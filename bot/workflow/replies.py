@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.ces.rules import hmis_role, permissions_lacking
+from bot.core.text import quoted
 from bot.mail.message import ParsedMessage
 from bot.workflow.decide import HOME as HOME_ROLE
 from bot.workflow.decide import Decision, Inbound, Mail
@@ -55,7 +56,7 @@ def missing_context(org: OrgState | None, sender: str) -> dict[str, Any]:
 
 
 def _base(msg: ParsedMessage) -> dict[str, Any]:
-    return {"sender_name": msg.from_name or msg.from_addr, "subject": msg.subject or "(no subject)"}
+    return {"sender_name": quoted(msg.from_name, 60) or msg.from_addr, "subject": quoted(msg.subject) or "(no subject)"}
 
 
 def reply_for(decision: Decision, inbound: Inbound, home: dict[str, str]) -> Mail | None:
