@@ -198,7 +198,7 @@ def main() -> int:
         fill(bot.engine, opts.orgs, opts.users)
         shown = bot.engine.url.render_as_string(hide_password=True)
         print(f"filled {opts.orgs} organizations, {opts.users} users in {time.perf_counter() - t0:.1f} s ({shown})")
-        client = TestClient(create_app(bot, "b" * 40), base_url="http://127.0.0.1")
+        client = TestClient(create_app(bot), base_url="http://127.0.0.1")
         token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
         assert token, "no CSRF token on the login page"
         client.post("/login", data={"csrf": token.group(1), "email": "bench@lahsa.org", "password": "bench password 1"})

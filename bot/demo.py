@@ -170,6 +170,7 @@ def _fresh(folder: Path) -> None:
             raise SystemExit(2)  # bad usage
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)  # it holds the database, the archive and the outbox: personal data
 
 
 def run_demo(folder: Path, database: str | None = None) -> int:

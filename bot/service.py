@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import typer
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.app import App
@@ -103,6 +104,11 @@ def countersign_agreement(bot: App, name: str, by: str) -> str | None:
             return f"no organization {name!r}"
         if org.agreement not in ("accepted", "countersigned"):
             return f"{org.name}: agreement is {org.agreement}, not accepted"
-        org.agreement = "countersigned"
-        repo.audit(session, now, "agreement_countersigned", actor=by, org_id=org.id)
+        # One conditional UPDATE: of two countersignatures at once (or one repeated), only the
+        # first changes the row and is audited; the second is a no-op.
+        changed = session.execute(update(Organization).where(
+            col(Organization.id) == org.id, col(Organization.agreement) == "accepted").values(
+            agreement="countersigned").execution_options(synchronize_session=False))
+        if changed.rowcount == 1:  # type: ignore[attr-defined]
+            repo.audit(session, now, "agreement_countersigned", actor=by, org_id=org.id)
     return None

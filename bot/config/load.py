@@ -1,4 +1,12 @@
-"""Reading mailboxes.yaml: YAML, the inline-secret scan, validation errors as one message each."""
+"""Reading mailboxes.yaml: YAML, the inline-secret scan, validation errors as one message each.
+
+The file is read defensively, since a bad one must end in one line and exit 2 within
+a second, never a hang: at most ``MAX_BYTES`` are read, the text must be UTF-8, and
+YAML aliases may not expand the document beyond ``MAX_NODES`` nodes (an 882-byte
+"billion laughs" file expands to a billion). The loader resolves aliases as shared
+objects, so the expansion would only bite later, in the validation's walk: the size
+is counted on the composed node graph, before anything is built from it.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,50 @@ import yaml
 from pydantic import (
     ValidationError,
 )
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 # The three inboxes of the procedure; a mailbox's part is decided by its address.
 from bot.config.base import SECRET_KEYS, ConfigError
 from bot.config.model import Config
+
+MAX_BYTES = 1024 * 1024  # the shipped example is 5 KB
+MAX_NODES = 100_000  # after expanding aliases; the shipped example has a few hundred
+
+
+# libyaml's loader when PyYAML has it (its wheels do): ten times faster on a large file.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _safe_load(text: str) -> Any:
+    """``yaml.safe_load``, refusing a document whose aliases expand it beyond ``MAX_NODES``."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None and _expanded(node, {}) > MAX_NODES:
+            raise yaml.YAMLError(f"its aliases expand it to more than {MAX_NODES} values (an alias bomb?)")
+        return loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+
+
+def _expanded(node: Node, sizes: dict[int, int]) -> int:
+    """How many nodes ``node`` stands for once every alias is written out (memoised: linear time)."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    sizes[id(node)] = MAX_NODES + 1  # a node met again while inside itself is a recursive alias: refuse
+    total = 1
+    if isinstance(node, SequenceNode):
+        for child in node.value:
+            total += _expanded(child, sizes)
+            if total > MAX_NODES:
+                break
+    elif isinstance(node, MappingNode):
+        for key, value in node.value:
+            total += _expanded(key, sizes) + _expanded(value, sizes)
+            if total > MAX_NODES:
+                break
+    sizes[id(node)] = total
+    return total
 
 
 def secret_from_env(var: str | None) -> str | None:
@@ -52,9 +100,11 @@ def _format_error(file: str, err: ValidationError) -> str:
 
 def parse_config(text: str, file: str = "<config>", base_dir: Path | None = None) -> Config:
     try:
-        data = yaml.safe_load(text)
+        data = _safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{file}: not valid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"{file}: not valid YAML: nested too deeply") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: (top level): expected a mapping of keys")
     inline = _inline_secrets(data)
@@ -75,7 +125,15 @@ def parse_config(text: str, file: str = "<config>", base_dir: Path | None = None
 def load_config(path: str | Path) -> Config:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)  # never more, whatever the file's size
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"{p}: too large: more than {MAX_BYTES // 1024} KB (a configuration is a few KB)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+                          " (save the file as UTF-8)") from None
     return parse_config(text, str(p), p.resolve().parent)

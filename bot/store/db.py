@@ -2,6 +2,8 @@
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout, so the web view
 and a poller can share it; PostgreSQL serves deployments with several instances.
+The SQLite file holds personal data like the archive does, so it is kept the same
+way: the file and its -wal/-shm are 0600 and a folder the engine creates is 0700.
 ``init_db`` runs the Alembic migrations to head and is safe to run any number of times;
 on a database already at head it does not even import Alembic (~9 MB resident, for
 every start of the bot).
@@ -9,6 +11,7 @@ every start of the bot).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0004"  # the newest revision in migrations/versions (tests/integration/test_migrations.py checks)
+HEAD = "0005"  # the newest revision in migrations/versions (tests/integration/test_migrations.py checks)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -36,11 +39,26 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _private_sqlite(path: Path) -> None:
+    """Make the database file (and its -wal/-shm, if left by an older run) 0600, and a new folder 0700.
+
+    SQLite gives the -wal and -shm it creates the main file's mode, so creating the main
+    file 0600 before SQLite opens it keeps all three private, without a process-wide umask.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+        os.chmod(path.parent, 0o700)  # mkdir's mode is filtered by the umask
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            os.chmod(file, 0o600)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split("///", 1)[-1].split("?", 1)[0]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _private_sqlite(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -151,6 +151,7 @@ class OutboxRow(SQLModel, table=True):
     html: str = Field(sa_column=Column(Text, nullable=False))
     in_reply_to: str | None = None
     references: str | None = None
+    reply_to: str | None = None  # the LAHSA inbox an answer belongs in (the step the mail is about)
     message_id: str = Field(index=True)  # replies are matched to their thread by it (org_by_thread, bounces)
     # pending -> sending (claimed, lease) -> committing (SMTP final dot about to go) -> sent,
     # or back to pending (transient), failed (permanent), unknown (lost after the commit point)

@@ -1,7 +1,10 @@
-"""The site's forms (POST): log in and out, settle review items, countersign, grant access.
+"""The site's forms (POST): settle review items, countersign, grant access.
 
 Every action is done by the staff member the session names and written to the
 audit log with them as actor (``repo.audit`` inside the use case's transaction).
+Each belongs to a duty (``bot.web.auth.Staff.may``): countersigning is the
+implementation duty's, granting access the access duty's, and any duty may
+settle a review item. Logging in and out is ``bot.web.login``.
 The shared use cases come from ``bot.service``; the web-only ones from
 ``bot.web.usecases``. An action that queued a mail sends the outbox after the
 response (a background task), so the page answers at once.
@@ -14,41 +17,13 @@ from sqlmodel import Session, col, select
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.service import countersign_agreement, grant_access, resolve_review
 from bot.store.models import HmisUser, Organization
-from bot.web.auth import start_session
-from bot.web.http import done, field_text, form, page, read_form, staff, staff_only, web
+from bot.web.http import as_id, done, field_text, form, path_id, refused_duty, staff, staff_only, web
 from bot.web.usecases import Classify, Refused, classify_item, reject_item
-from bot.web.views import safe_next
-
-
-async def login(request: Request) -> Response:
-    w = web(request)
-    data = await read_form(request)  # the login form carries a CSRF token too (login CSRF)
-    if isinstance(data, Response):
-        return data
-    email, password = field_text(data, "email", 254).lower(), str(data.get("password", ""))[:1024]
-    target = safe_next(field_text(data, "next"))
-    key = (email, request.client.host if request.client else "")
-    if w.gate.throttle.blocked(key):
-        return page(request, "login", 429, next=target, email=email,
-                    error="Too many failed attempts: wait 15 minutes and try again.")
-    who = await run_in_threadpool(w.gate.login, email, password)  # scrypt takes ~50 ms: not on the loop
-    if who is None:
-        w.gate.throttle.failed(key)
-        return page(request, "login", 401, next=target, email=email, error="Wrong email or password.")
-    w.gate.throttle.succeeded(key)
-    start_session(request.session, who)
-    return RedirectResponse(target, 303)
-
-
-@staff_only
-async def logout(request: Request) -> Response:
-    request.session.clear()
-    return RedirectResponse("/login", 303)
 
 
 def _after_mail(request: Request, response: Response) -> Response:
@@ -58,9 +33,11 @@ def _after_mail(request: Request, response: Response) -> Response:
 
 @staff_only
 async def review_classify(request: Request) -> Response:
-    data, item_id = form(request), int(request.path_params["item_id"])
+    data, item_id = form(request), path_id(request, "item_id")
+    if no := refused_duty(request, None):
+        return no
     doc = field_text(data, "document")
-    req = Classify(item_id, int(doc) if doc.isdigit() else None, field_text(data, "kind") or "unknown",
+    req = Classify(item_id, as_id(doc, "document") if doc else None, field_text(data, "kind") or "unknown",
                    field_text(data, "org", 300), field_text(data, "user", 254), field_text(data, "note", 500))
     try:
         message = await run_in_threadpool(classify_item, web(request).bot, req, staff(request).email)
@@ -71,7 +48,9 @@ async def review_classify(request: Request) -> Response:
 
 @staff_only
 async def review_reject(request: Request) -> Response:
-    data, item_id = form(request), int(request.path_params["item_id"])
+    data, item_id = form(request), path_id(request, "item_id")
+    if no := refused_duty(request, None):
+        return no
     try:
         message = await run_in_threadpool(reject_item, web(request).bot, item_id, field_text(data, "reason", 1000),
                                           staff(request).email)
@@ -82,7 +61,9 @@ async def review_reject(request: Request) -> Response:
 
 @staff_only
 async def review_resolve(request: Request) -> Response:
-    item_id = int(request.path_params["item_id"])
+    item_id = path_id(request, "item_id")
+    if no := refused_duty(request, None):
+        return no
     note = field_text(form(request), "note", 500) or "resolved"
     ok = await run_in_threadpool(resolve_review, web(request).bot, item_id, note, staff(request).email)
     if not ok:
@@ -92,7 +73,9 @@ async def review_resolve(request: Request) -> Response:
 
 @staff_only
 async def countersign(request: Request) -> Response:
-    w, org_id = web(request), int(request.path_params["org_id"])
+    w, org_id = web(request), path_id(request, "org_id")
+    if no := refused_duty(request, "implementation"):
+        return no
 
     def act() -> str | None:
         with Session(w.bot.engine) as session:
@@ -104,6 +87,8 @@ async def countersign(request: Request) -> Response:
             return f"no organization #{org_id}"
         if twin:
             return f"another organization is also named {org.name!r}: countersign it with the CLI"
+        if org.agreement == "countersigned":  # a second click, or a colleague was quicker: no second event
+            return "The Organization Agreement is already countersigned."
         return countersign_agreement(w.bot, org.name, staff(request).email)
 
     problem = await run_in_threadpool(act)
@@ -114,7 +99,9 @@ async def countersign(request: Request) -> Response:
 
 @staff_only
 async def grant(request: Request) -> Response:
-    w, user_id = web(request), int(request.path_params["user_id"])
+    w, user_id = web(request), path_id(request, "user_id")
+    if no := refused_duty(request, "access"):
+        return no
 
     def act() -> str | None:
         with Session(w.bot.engine) as session:
@@ -131,12 +118,11 @@ async def grant(request: Request) -> Response:
     return done(request, f"/users/{user_id}", "HMIS access recorded as granted.")
 
 
+# Ids are plain path segments read by path_id: a huge or non-numeric one is a 400, not a 500.
 ROUTES = [
-    Route("/login", login, methods=["POST"]),
-    Route("/logout", logout, methods=["POST"]),
-    Route("/review/{item_id:int}/classify", review_classify, methods=["POST"]),
-    Route("/review/{item_id:int}/reject", review_reject, methods=["POST"]),
-    Route("/review/{item_id:int}/resolve", review_resolve, methods=["POST"]),
-    Route("/orgs/{org_id:int}/countersign", countersign, methods=["POST"]),
-    Route("/users/{user_id:int}/grant", grant, methods=["POST"]),
+    Route("/review/{item_id}/classify", review_classify, methods=["POST"]),
+    Route("/review/{item_id}/reject", review_reject, methods=["POST"]),
+    Route("/review/{item_id}/resolve", review_resolve, methods=["POST"]),
+    Route("/orgs/{org_id}/countersign", countersign, methods=["POST"]),
+    Route("/users/{user_id}/grant", grant, methods=["POST"]),
 ]

@@ -2,33 +2,30 @@
 
 Starlette rather than FastAPI: the site is server-rendered HTML forms, so FastAPI's
 JSON schema and validation layer would add weight and nothing used. Sessions are
-Starlette's signed cookie (itsdangerous): HttpOnly, SameSite=Strict, eight hours.
-Every answer carries headers that forbid framing, sniffing, scripts and caching of
-pages (they hold personal data); the site has no JavaScript at all.
+kept by the server (``bot.web.sessions``). Every answer, errors included, carries
+headers that forbid framing, sniffing, scripts and caching (pages and previews hold
+personal data); the site has no JavaScript at all.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import App
-from bot.config import ConfigError, WebConfig, secret_from_env
-from bot.web import actions, views
+from bot.config import ConfigError, WebConfig
+from bot.web import actions, login, views
 from bot.web.auth import Gate
-from bot.web.http import Web, page
+from bot.web.http import BadId, Web, page
 from bot.web.preview import Previews
+from bot.web.sessions import ServerSessions, SessionStore
 
 log = logging.getLogger(__name__)
-SESSION_COOKIE = "hmisbot_session"
-SESSION_SECONDS = 8 * 3600  # one working day; then log in again
 _HEADERS = [
     (b"content-security-policy", b"default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
                                  b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
@@ -66,39 +63,40 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return page(request, "error", 404, message="There is no such page.")
 
 
-def session_secret(config: WebConfig) -> str:
-    """The key that signs session cookies: from the environment, or a new one per start."""
-    if config.session_secret_env:
-        value = secret_from_env(config.session_secret_env) or ""
-        if len(value) < 32:
-            raise ConfigError(f"web.session_secret_env: {config.session_secret_env} must hold at least 32 characters")
-        return value
-    log.warning("web.session_secret_env is not set: sessions end when the server restarts")
-    return secrets.token_urlsafe(32)
+async def bad_id(request: Request, exc: Exception) -> Response:
+    if request.method == "POST":
+        return PlainTextResponse(f"bad request: {exc}", 400)
+    return page(request, "error", 404, message=str(exc))
 
 
-def create_app(bot: App, secret: str | None = None) -> Starlette:
-    """The site for this App; ``secret`` overrides the config's session key (tests)."""
+async def server_error(request: Request, exc: Exception) -> Response:
+    # Answered outside every middleware (Starlette's ServerErrorMiddleware), so the headers are set here.
+    headers = {k.decode(): v.decode() for k, v in _HEADERS} | {"cache-control": "no-store"}
+    return PlainTextResponse("Something went wrong; it has been logged.", 500, headers=headers)
+
+
+def create_app(bot: App) -> Starlette:
+    """The site for this App."""
     config = bot.config.web or WebConfig()
+    gate = Gate(config)
+    sessions = SessionStore(idle=config.session_idle, lifetime=config.session_max)
     app = Starlette(
-        routes=[*views.ROUTES, *actions.ROUTES],
-        middleware=[
-            Middleware(SecurityHeaders),
-            Middleware(SessionMiddleware, secret_key=secret or session_secret(config), session_cookie=SESSION_COOKIE,
-                       max_age=SESSION_SECONDS, same_site="strict"),
-        ],
-        exception_handlers={404: not_found},
+        routes=[*views.ROUTES, *login.ROUTES, *actions.ROUTES],
+        middleware=[Middleware(SecurityHeaders), Middleware(ServerSessions, store=sessions, proxies=gate.proxies)],
+        exception_handlers={404: not_found, BadId: bad_id, Exception: server_error},
     )
-    app.state.web = Web(bot, Gate(config), Previews(bot.archive_dir))
+    app.state.web = Web(bot, gate, Previews(bot.archive_dir), sessions)
     return app
 
 
 def check_config(bot: App) -> None:
     """Refuse to serve a site nobody can log in to (exit code 2, like any bad config)."""
     web = bot.config.web
-    if web is None or not (web.users or web.trusted_header):
-        raise ConfigError("web: no way to log in: add 'web: {users: [...]}' (hash: python -m bot.web.auth)"
-                          " or 'web: {trusted_header: ...}' behind a reverse proxy")
+    if web is None or not web.users:
+        # A trusted header names staff of web.users too: without users nobody could log in.
+        raise ConfigError("web: no way to log in: add 'web: {users: [...]}' (hash: python -m bot.web.auth)")
+    if web.session_secret_env:
+        log.warning("web.session_secret_env is no longer used: sessions are kept by the server")
 
 
 def serve(bot: App, host: str, port: int) -> int:

@@ -3,11 +3,12 @@
 Passwords are hashed with the standard library's scrypt (memory-hard, no extra
 dependency) and stored in the config as ``scrypt$N$r$p$salt$hash`` (base64); make
 one with ``python -m bot.web.auth`` (it asks twice and prints the line to paste).
-Sessions are Starlette's signed cookie (itsdangerous; HttpOnly, SameSite=Strict)
-and hold only the staff address, a CSRF token and the login time. A reverse proxy
-that has already authenticated the user may name them in a header
-(``web.trusted_header``); that is off unless configured, because anyone who can
-reach the port directly could send the header too.
+Sessions are kept by the server (``bot.web.sessions``) and hold only the staff
+address, a CSRF token and the login time. A reverse proxy that has already
+authenticated the user may name them in a header (``web.trusted_header``); it counts
+only on connections from ``web.trusted_proxies`` and only for staff in ``web.users``,
+because anyone who can reach the port directly could send the header too. Logins
+are throttled per account (``bot.web.throttle``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import secrets
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 
 from bot.config import WebConfig, WebUser
+from bot.web.proxy import Proxies
+from bot.web.throttle import HashSlots, LoginThrottle
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1  # ~32 MiB and ~50 ms per guess
 _MAX_NR, _MAX_P = 2**21, 16  # a hash edited to absurd costs (memory 128*N*r) must not hang a login
@@ -55,67 +58,60 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(_scrypt(password, salt, n, r, p), digest)
 
 
+DUTIES = ("implementation", "training", "access")
+
+
 @dataclass(frozen=True)
 class Staff:
-    """The person behind a request; ``email`` is what the audit log records as the actor."""
+    """The person behind a request; ``email`` is what the audit log records as the actor.
+
+    ``duties`` are the parts of LAHSA's procedure they do (``web.users[].duties``); an
+    administrator may do all of them.
+    """
 
     name: str
     email: str
+    duties: frozenset[str] = frozenset()
+    admin: bool = False
 
+    @classmethod
+    def of(cls, user: WebUser) -> Staff:
+        return cls(user.name, str(user.email).lower(), frozenset(user.duties), user.is_admin)
 
-@dataclass
-class LoginThrottle:
-    """At most ``limit`` failed logins per address and client in ``window`` seconds.
-
-    In memory, per process: it slows a guesser down; the scrypt cost does the rest.
-    """
-
-    limit: int = 5
-    window: float = 900.0
-    _failures: dict[tuple[str, str], list[float]] = field(default_factory=dict)
-
-    def blocked(self, key: tuple[str, str]) -> bool:
-        now = time.monotonic()
-        recent = [t for t in self._failures.get(key, []) if now - t < self.window]
-        self._failures[key] = recent
-        return len(recent) >= self.limit
-
-    def failed(self, key: tuple[str, str]) -> None:
-        self._failures.setdefault(key, []).append(time.monotonic())
-
-    def succeeded(self, key: tuple[str, str]) -> None:
-        self._failures.pop(key, None)
+    def may(self, duty: str | None) -> bool:
+        """May act for ``duty``; ``None`` means any duty (e.g. settling a review item)."""
+        return self.admin or (bool(self.duties) if duty is None else duty in self.duties)
 
 
 class Gate:
-    """Decides who a request comes from, from the session or the trusted header."""
+    """Decides who a request comes from: the server-side session, or the trusted proxy's header."""
 
     def __init__(self, config: WebConfig) -> None:
         self.users: dict[str, WebUser] = {str(u.email).lower(): u for u in config.users}
         self.header = config.trusted_header
+        self.proxies = Proxies(config.trusted_proxies)
         self.throttle = LoginThrottle()
+        self.hashing = HashSlots()
 
     def login(self, email: str, password: str) -> Staff | None:
+        """The staff member, or None for a wrong address or password; raises ``Busy`` when saturated."""
         user = self.users.get(email.strip().lower())
-        # Hash even for an unknown address, so the answer's timing does not tell which addresses exist.
-        ok = verify_password(password, user.password_hash if user else _DUMMY)
-        return Staff(user.name, str(user.email).lower()) if user and ok else None
+        with self.hashing:
+            # Hash even for an unknown address, so the answer's timing does not tell which addresses exist.
+            ok = verify_password(password, user.password_hash if user else _DUMMY)
+        return Staff.of(user) if user and ok else None
 
     def who(self, request: Request) -> Staff | None:
         if self.header:
-            value = request.headers.get(self.header, "").strip().lower()
+            # Only from the proxy, and only for listed staff: with no web.users nobody gets in this way.
+            value = (self.proxies.header(request.scope, self.header) or "").strip().lower()
             if value:
-                return self._from_header(value)
+                found = self.users.get(value)
+                return Staff.of(found) if found else None
         email = request.session.get("staff")
         user = self.users.get(email) if isinstance(email, str) else None
-        # A user removed from the config is out at once, whatever their cookie says.
-        return Staff(user.name, email) if user and isinstance(email, str) else None
-
-    def _from_header(self, value: str) -> Staff | None:
-        if not self.users:
-            return Staff(value, value)  # the proxy decides who is staff
-        user = self.users.get(value)
-        return Staff(user.name, value) if user else None
+        # A user removed from the config is out at once, whatever their session says.
+        return Staff.of(user) if user else None
 
 
 def csrf_token(session: dict[str, Any]) -> str:

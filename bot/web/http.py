@@ -6,6 +6,10 @@ carry the session's CSRF token (checked here, once, for every form of the site).
 Pages are rendered with the project's one Jinja2 environment (``App.env``, made by
 ``bot.outbox.render.make_env``): its ``.html.j2`` templates are autoescaped and
 StrictUndefined, exactly like the mails, so there is no second set of settings.
+Every page is then cleared of bidirectional and control characters (shown as
+``[U+202E]``): a file named ``report\u202efdp.exe`` must not read "reportexe.pdf".
+Ids in paths are read by ``path_id``: anything but a database-sized number is
+``BadId`` (404 for a page, 400 for a form), never an overflow deep in the driver.
 """
 
 from __future__ import annotations
@@ -26,10 +30,36 @@ from bot.app import App
 from bot.web.auth import Gate, Staff, csrf_ok, csrf_token
 from bot.web.board import Rules
 from bot.web.preview import Previews
+from bot.web.sessions import SessionStore
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Request], Awaitable[Response]]
 MAX_FORM_BYTES = 64 * 1024  # every form of the site is a few fields; refuse anything bigger unread
+_MAX_ID_DIGITS = 18  # below 2**63: every database's integer key
+# C0 and C1 controls (but tab and newlines), DEL, the bidi marks, embeddings, overrides and
+# isolates, and the line/paragraph separators: none belongs in a name, subject or file name.
+_HIDDEN = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F,
+           *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029]
+_SHOWN = {c: f"[U+{c:04X}]" for c in _HIDDEN}
+
+
+class BadId(LookupError):
+    """A path's id is not a number the database could hold."""
+
+
+def as_id(value: str, what: str) -> int:
+    if not (value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS):
+        raise BadId(f"no such {what}: {value[:40]!r}")
+    return int(value)
+
+
+def path_id(request: Request, name: str) -> int:
+    return as_id(str(request.path_params[name]), name.removesuffix("_id"))
+
+
+def visible(text: str) -> str:
+    """``text`` with every invisible or reordering character written out as [U+XXXX]."""
+    return text.translate(_SHOWN)
 
 
 @dataclass
@@ -39,6 +69,7 @@ class Web:
     bot: App
     gate: Gate
     previews: Previews
+    sessions: SessionStore
     # One flush at a time from this process: a sender (an SMTP connection) is not shared between threads.
     flush_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -128,7 +159,17 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
         "now": w.bot.clock.now(), "page": name, "when": lambda v: _local_time(v, w.bot.clock.tz),
     }
     html = w.bot.env.get_template(f"web/{name}.html.j2").render(base | context)
-    return HTMLResponse(html, status)
+    return HTMLResponse(visible(html), status)
+
+
+def refused_duty(request: Request, duty: str | None) -> Response | None:
+    """The 403 page when the staff member's duties do not cover ``duty`` (None: any duty)."""
+    if staff(request).may(duty):
+        return None
+    needs = f"the {duty} duty" if duty else "one of LAHSA's duties"
+    log.warning("refused %s for %s: not their duty", request.url.path, staff(request).email)
+    return page(request, "error", 403, heading="Not your duty",
+                message=f"This action needs {needs}; ask an administrator.")
 
 
 def done(request: Request, to: str, message: str, error: bool = False) -> RedirectResponse:

@@ -163,8 +163,9 @@ def _mails(bot: App, session: Session, item: ReviewItem, seen: SeenMessage | Non
     if not received or not item.sender:
         return
     original = _original(seen)
-    context: dict[str, Any] = _greeting(original, item) | missing_context(org, item.sender) | {
-        "received": received, "review": [], "wrong_inbox": []}
+    context: dict[str, Any] = _greeting(original, item) | missing_context(
+        org, item.sender, bot.home_addresses, bot.links) | {
+        "received": received, "review": [], "wrong_inbox": [], "headline": received[0] if received else ""}
     _reply(bot, session, item, seen, original, "receipt", context, org.id, now)
 
 

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from bot.web import pages
 from bot.web.board import load_board
-from bot.web.http import page, staff_only, web
+from bot.web.http import page, path_id, staff_only, web
 from bot.web.preview import WIDTHS
 from bot.web.usecases import KINDS
 
@@ -45,7 +45,7 @@ async def board(request: Request) -> Response:
 
 @staff_only
 async def organization(request: Request) -> Response:
-    w, org_id = web(request), int(request.path_params["org_id"])
+    w, org_id = web(request), path_id(request, "org_id")
 
     def read() -> pages.OrgPage:
         with Session(w.bot.engine) as session:
@@ -60,7 +60,7 @@ async def organization(request: Request) -> Response:
 
 @staff_only
 async def user(request: Request) -> Response:
-    w, user_id = web(request), int(request.path_params["user_id"])
+    w, user_id = web(request), path_id(request, "user_id")
 
     def read() -> pages.UserPage:
         with Session(w.bot.engine) as session:
@@ -88,7 +88,7 @@ async def review(request: Request) -> Response:
 async def preview(request: Request) -> Response:
     """One page of a received document as PNG (rendered from the archived message)."""
     w = web(request)
-    doc_id, number = int(request.path_params["doc_id"]), int(request.path_params["page"])
+    doc_id, number = path_id(request, "doc_id"), path_id(request, "page")
     width = WIDTHS[-1] if request.query_params.get("size") == "full" else WIDTHS[0]
 
     def render() -> bytes | None:
@@ -104,15 +104,16 @@ async def preview(request: Request) -> Response:
     png = await run_in_threadpool(render)
     if png is None:
         return Response("no preview for this page", 404, media_type="text/plain")
-    # Private: a signed form is personal data; the browser may keep it, a shared cache may not.
-    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+    # A signed form is personal data: no cache keeps it, not even the browser's after logout
+    # (the server keeps rendered pages, so a second look costs nothing anyway).
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 ROUTES = [
     Route("/login", login_page, methods=["GET"]),
     Route("/", board, methods=["GET"]),
-    Route("/orgs/{org_id:int}", organization, methods=["GET"]),
-    Route("/users/{user_id:int}", user, methods=["GET"]),
+    Route("/orgs/{org_id}", organization, methods=["GET"]),
+    Route("/users/{user_id}", user, methods=["GET"]),
     Route("/review", review, methods=["GET"]),
-    Route("/documents/{doc_id:int}/pages/{page:int}.png", preview, methods=["GET"]),
+    Route("/documents/{doc_id}/pages/{page}.png", preview, methods=["GET"]),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,17 @@ def test_shipped_example_is_valid_and_uses_the_three_real_addresses() -> None:
         "LAHSA.Training@lahsa.org", "HMISsupport@lahsa.org", "JoinHMIS@lahsa.org"}
     assert {b.effective_role for b in config.mailboxes.values()} == {"training", "support", "join"}
     assert config.schedule.escalation_after_business_days == 3
+    # `hmisbot web` refuses a site nobody can log in to: the example has users, and names its proxy.
+    assert config.web is not None and config.web.users and config.web.trusted_proxies == ("127.0.0.1",)
+    assert {d for u in config.web.users for d in u.duties} == {"implementation", "training", "access"}
+
+
+@pytest.mark.parametrize(("value", "expect"), [
+    ({"format": "xml"}, "logging.format"), ({"level": "loud"}, "logging.level"), ({"colour": 1}, "unknown key")])
+def test_the_logging_section_is_validated(value: object, expect: str) -> None:
+    assert parse_config(_text(_with("logging", {"format": "json", "level": "info"})), "m.yaml").logging.format == "json"
+    with pytest.raises(ConfigError, match=expect):
+        parse_config(_text(_with("logging", value)), "m.yaml")
 
 
 def test_minimal_config_and_roles_by_address() -> None:
@@ -111,6 +123,7 @@ def test_cli_exits_2_with_one_message(tmp_path: Path) -> None:
     missing = subprocess.run([sys.executable, "-m", "bot", "--config", str(tmp_path / "nope.yaml"), "init"],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "nope.yaml: cannot read" in missing.stderr
+    assert "$HMISBOT_CONFIG" in missing.stderr and "hmisbot demo" in missing.stderr  # the two ways to get one
 
 
 # -- Graph and EWS: what each backend needs ------------------------------------------------------
@@ -213,3 +226,61 @@ def test_a_graph_sender_needs_an_address_to_send_as() -> None:
     _refused(data, "m.yaml: send: ", "'from' or 'username' needs an address")
     data["send"]["username"] = "HMISsupport@lahsa.org"
     assert parse_config(_text(data), "m.yaml").send.sending_address == "HMISsupport@lahsa.org"
+
+
+# -- hostile files given as --config (issue 14, row 8) ---------------------------------------------
+
+def _laughs() -> str:
+    """"Billion laughs" with mappings: the inline-secret scan walks every mapping, so 9**9 of them."""
+    lines, below = [], "lol"
+    for key in "abcdefghi":
+        lines.append(f"{key}: &{key} {{" + ", ".join(f"{key}{n}: {below}" for n in range(1, 10)) + "}")
+        below = f"*{key}"
+    return "\n".join(lines) + "\n"
+
+
+LAUGHS = _laughs()
+
+
+def _hostile(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / f"{kind}.yaml"
+    if kind == "alias-bomb":  # "billion laughs": 9**9 strings from a few hundred bytes
+        path.write_text(LAUGHS + "database: x\n")
+    elif kind == "not-utf8":  # a UTF-16 file, as some Windows editors save
+        path.write_bytes(_text(MINIMAL).encode("utf-16"))
+    else:  # 50 MB
+        with path.open("wb") as fh:
+            fh.write(_text(MINIMAL).encode())
+            fh.write(b"# padding\n" * 5_000_000)
+    return path
+
+
+@pytest.mark.parametrize(("kind", "expect"), [
+    ("alias-bomb", "aliases expand it to more than"),
+    ("not-utf8", "not UTF-8 text: byte 0xff at offset 0"),
+    ("50mb", "too large: more than 1024 KB"),
+])
+def test_a_hostile_config_file_exits_2_with_one_line_within_a_second(tmp_path: Path, kind: str, expect: str) -> None:
+    path = _hostile(tmp_path, kind)
+    assert len(LAUGHS) < 900
+    # A subprocess first: on a loader that hangs, the timeout ends it (before this, the bomb ran for ever).
+    result = subprocess.run([sys.executable, "-m", "bot", "--config", str(path), "init"],
+                            capture_output=True, text=True, timeout=20)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and expect in result.stderr, result.stderr
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=expect):
+        load_config(path)
+    assert time.monotonic() - started < 1.0
+
+
+def test_aliases_within_reason_still_work() -> None:
+    data = yaml.safe_load(_text(MINIMAL))
+    del data["mailboxes"]
+    text = _text(data) + """mailboxes:
+  training: &box {address: LAHSA.Training@lahsa.org, backend: maildir, path: m/t}
+  support: {<<: *box, address: HMISsupport@lahsa.org, path: m/s}
+  join: {<<: *box, address: JoinHMIS@lahsa.org, path: m/j}
+"""
+    config = parse_config(text, "m.yaml")
+    assert {b.backend for b in config.mailboxes.values()} == {"maildir"} and len(config.mailboxes) == 3

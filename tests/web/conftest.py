@@ -35,7 +35,6 @@ from bot.web.auth import hash_password
 
 EMAIL, PASSWORD = "ana.staff@lahsa.org", "correct horse battery staple"
 HASH = hash_password(PASSWORD, n=2**12)  # a cheap hash keeps the tests quick; production uses 2**15
-SECRET = "test-session-secret-of-at-least-32-characters"
 LA = ZoneInfo("America/Los_Angeles")
 WEB = f"""
 web:
@@ -103,8 +102,9 @@ def login(client: TestClient, email: str = EMAIL, password: str = PASSWORD) -> N
     assert r.status_code == 303, r.text
 
 
-def client_for(bot: App) -> TestClient:
-    return TestClient(create_app(bot, SECRET), base_url="http://127.0.0.1", follow_redirects=False)
+def client_for(bot: App, peer: str = "testclient", base_url: str = "http://127.0.0.1") -> TestClient:
+    """A client of a new app for ``bot``; ``peer`` is the connection's address (e.g. a proxy's)."""
+    return TestClient(create_app(bot), base_url=base_url, follow_redirects=False, client=(peer, 50000))
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import IN_CI
-from tests.web.conftest import EMAIL, PASSWORD, SECRET, Site, demo_site
+from tests.web.conftest import EMAIL, PASSWORD, Site, demo_site
 from tests.web.test_actions import outbox_mails
 
 pytestmark = pytest.mark.slow
@@ -61,7 +61,7 @@ def served(demo_master: Path, tmp_path: Path) -> Iterator[tuple[Site, str]]:
 
     site = demo_site(demo_master, tmp_path / "demo", now="2026-12-10T10:00:00-08:00")
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(site.bot, SECRET), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(site.bot), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
