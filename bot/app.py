@@ -66,6 +66,11 @@ class App:
     def home_addresses(self) -> dict[str, str]:
         return {str(b.effective_role): str(b.address) for b in self.config.mailboxes.values()}
 
+    @property
+    def links(self) -> dict[str, str | None]:
+        """LAHSA's pages that mails point to (``links:``), as strings; None where unset."""
+        return {k: (str(v) if v else None) for k, v in self.config.links.model_dump(mode="json").items()}
+
     def duty_address(self, duty: str) -> str:
         return str(getattr(self.config.staff, duty).primary)
 

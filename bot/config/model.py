@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import (
     EmailStr,
     Field,
+    HttpUrl,
     field_validator,
     model_validator,
 )
@@ -71,6 +72,21 @@ class Limits(Strict):
 
 
 
+class Links(Strict):
+    """Where people find what the mail tells them to do (LAHSA's pages; set them for production).
+
+    Every reply names the next step; where a link is set, the step carries it. An unset link
+    leaves the words ("on the HMIS Training Website") without an address, never a wrong one.
+    """
+
+    hmis_site: HttpUrl | None = None
+    training_site: HttpUrl | None = None  # register for trainings; new users create a login here
+    organization_agreement: HttpUrl | None = None  # the blank forms
+    user_agreement: HttpUrl | None = None
+    hmis10_acknowledgement: HttpUrl | None = None
+    procedures: HttpUrl | None = None  # "HMIS CES Participation Procedures"
+
+
 class Config(Strict):
     database: str
     timezone: str = "America/Los_Angeles"
@@ -86,6 +102,7 @@ class Config(Strict):
     trusted_roster_senders: tuple[EmailStr, ...] = ()
     retention_years: int = Field(default=7, ge=1)
     web: WebConfig | None = None  # `hmisbot web`, the staff site
+    links: Links = Links()
     # Names this instance's scheduler job table: APScheduler 3 must not share one between processes.
     instance: str = Field(default="main", pattern=r"^[a-z0-9_]{1,20}$")
     base_dir: Path = Path(".")  # the config file's folder; relative paths resolve against it

@@ -130,11 +130,18 @@ def plausible_name(text: str) -> bool:
             and any(w[:1].isupper() for w in words))
 
 
+def name_like(text: str) -> bool:
+    """Written as a name ("Sunrise Bridge Community Services"), not a sentence ("Sorry, I only have my phone")."""
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'&.-]*", text) if len(w) > 3]
+    capitals = sum(w[0].isupper() for w in words)
+    return plausible_name(text) and not re.search(r"[.?!,;]\s*$|,", text) and capitals >= max(1, 0.6 * len(words))
+
+
 def subject_names(subject: str) -> list[str]:
     """'Signed Organization Agreement - Sunrise Bridge Community Services' -> ['Sunrise Bridge Community Services']."""
     subject = re.sub(r"^\s*(?:(?:re|fwd?|aw|sv|tr)\s*:\s*)+", "", subject, flags=re.I)
     parts = [p.strip(" .,;") for p in _SEPARATORS.split(subject) if p and p.strip(" .,;")]
-    return [p for p in parts if plausible_name(p)]
+    return [p for p in parts if name_like(p)]
 
 
 def body_names(body: str) -> list[str]:
@@ -146,8 +153,8 @@ def signature_names(body: str) -> list[str]:
     lines = [ln.strip() for ln in body.strip().splitlines() if ln.strip()]
     for i, line in enumerate(lines):
         if re.match(r"^(?:thanks?|thank you|best|regards|sincerely|respectfully|cheers|--)\b", line, re.I):
-            return [ln for ln in lines[i + 1:i + 6] if plausible_name(ln)]
-    return [ln for ln in lines[-4:] if plausible_name(ln)]
+            return [ln for ln in lines[i + 1:i + 6] if name_like(ln)]
+    return [ln for ln in lines[-4:] if name_like(ln)]
 
 
 # -- matching names against the organizations we know ----------------------------------------------
@@ -253,7 +260,8 @@ def _new(ev: Evidence, names: tuple[Named, ...]) -> Identity:
     if near is not None:
         return Identity(None, "none", "nobody", names=names,
                         problem=f'"{near.text}" looks like an organization we know, but does not match its name')
-    name = next((n.text for n in candidates if plausible_name(n.text)), None)
+    # A signature block names people as often as organizations: it may match one, never found one.
+    name = next((n.text for n in candidates if n.source != "signature" and plausible_name(n.text)), None)
     if ev.may_found and name:
         return Identity(None, "none", "new", new_name=" ".join(name.split()), names=names)
     return Identity(None, "none", "nobody", names=names)

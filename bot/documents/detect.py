@@ -48,3 +48,17 @@ def detect(data: bytes) -> str:
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
         return ZIP
     return OTHER
+
+
+_TABLES: Final = (".csv", ".tsv", ".xlsx")  # rosters are tables, read by the roster parser
+_DOCUMENT_NAMES: Final = (".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".zip")
+
+
+def may_be_a_form(filename: str, data: bytes) -> bool:
+    """An attachment to read as a form: a document by its bytes, or one that claims to be by its
+    name (a damaged PDF must be reported, so that its sender sends it again). Signatures (.asc,
+    .p7s), calendar invitations, tables and other files are not forms and are not read."""
+    name = filename.lower()
+    if name.endswith(_TABLES):
+        return False
+    return detect(data) != OTHER or name.endswith(_DOCUMENT_NAMES)

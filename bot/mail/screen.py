@@ -21,7 +21,7 @@ from typing import Literal
 
 from bot.mail.message import ParsedMessage
 
-AutoKind = Literal["auto_reply", "bounce", "list", "system"]
+AutoKind = Literal["auto_reply", "bounce", "list", "system", "spam"]
 Verdict = Literal["pass", "fail", "none"]
 
 _SYSTEM_LOCALPARTS = re.compile(
@@ -140,6 +140,24 @@ def _list_headers(msg: ParsedMessage) -> str | None:
     return f"list headers ({', '.join(names[:3])})" if names else None
 
 
+def _spam_verdict(msg: ParsedMessage) -> str | None:
+    """The receiving server's spam verdict: SpamAssassin / rspamd headers, or Exchange Online's.
+
+    Answering spam is backscatter, and tells spammers the address is read. A sender who
+    forges a verdict onto their own mail only silences the reply to themselves.
+    """
+    if (msg.header("X-Spam-Flag") or "").strip().lower() == "yes":
+        return "X-Spam-Flag: YES"
+    if (msg.header("X-Spam-Status") or "").strip().lower().startswith("yes"):
+        return "X-Spam-Status: Yes"
+    scl = (msg.header("X-MS-Exchange-Organization-SCL") or "").strip()
+    if scl.lstrip("-").isdigit() and int(scl) >= 5:
+        return f"X-MS-Exchange-Organization-SCL: {scl}"
+    if re.search(r"\bSFV:\s*SPM\b", msg.header("X-Forefront-Antispam-Report") or "", re.I):
+        return "X-Forefront-Antispam-Report: SFV:SPM"
+    return None
+
+
 def _subject(pattern: re.Pattern[str], what: str) -> Callable[[ParsedMessage], str | None]:
     def check(msg: ParsedMessage) -> str | None:
         return f"{what} subject: {msg.subject[:60]}" if pattern.search(msg.subject) else None
@@ -148,6 +166,7 @@ def _subject(pattern: re.Pattern[str], what: str) -> Callable[[ParsedMessage], s
 
 
 RULES: tuple[Rule, ...] = (
+    Rule("spam_verdict", "spam", _spam_verdict),
     Rule("read_receipt", "auto_reply", _read_receipt),
     Rule("delivery_report", "bounce", _report),
     Rule("exchange_ndr", "bounce", _exchange_ndr),

@@ -13,7 +13,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-REPLY_KINDS = {"receipt", "wrong_inbox", "not_ready", "unreadable", "rejected", "held"}
+REPLY_KINDS = {"receipt", "wrong_inbox", "not_ready", "unreadable", "rejected", "held", "not_accepted", "resend",
+               "unknown_org", "question", "setup_answer"}
 
 
 def make_message_id(key: str, domain: str) -> str:
@@ -34,10 +35,13 @@ def compose(
     in_reply_to: str | None = None,
     references: str | None = None,
     inline_png: bytes | None = None,
+    reply_to: str | None = None,
 ) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = ", ".join(to)
+    if reply_to:
+        msg["Reply-To"] = reply_to  # the inbox whose step this is: an answer must not land in the wrong one
     msg["Subject"] = subject
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id

@@ -49,6 +49,7 @@ def enqueue(
     seen_id: int | None = None,
     org_id: int | None = None,
     inline_png: bytes | None = None,
+    reply_to: str | None = None,
 ) -> OutboxRow | None:
     """Add one mail to the outbox unless a row with this key exists (then do nothing)."""
     if session.exec(select(OutboxRow.id).where(OutboxRow.key == key)).first() is not None:
@@ -65,6 +66,7 @@ def enqueue(
         html=rendered.html,
         in_reply_to=in_reply_to,
         references=refs,
+        reply_to=reply_to,
         message_id=make_message_id(key, domain),
         seen_id=seen_id,
         org_id=org_id,
@@ -161,7 +163,7 @@ def _send_one(engine: Engine, sender: Sender, from_addr: str, now: datetime, row
     msg = compose(
         sender=from_addr, to=row.to_addrs, subject=row.subject, text=row.text, html=row.html,
         message_id=row.message_id, kind=row.kind, date=now, in_reply_to=row.in_reply_to,
-        references=row.references, inline_png=row.inline_png,
+        references=row.references, inline_png=row.inline_png, reply_to=row.reply_to,
     )
     try:
         sender.send(msg, before_commit=lambda: _committing(engine, row_id))

@@ -172,6 +172,13 @@ def answers_staff(session: Session, thread_ids: Iterable[str], staff: Iterable[s
         col(SeenMessage.message_id).in_(ids), col(SeenMessage.sender).in_(senders))).first() is not None
 
 
+def answers_us(session: Session, thread_ids: Iterable[str]) -> bool:
+    """True when the message answers mail that hmisbot sent."""
+    ids = list(thread_ids)
+    found = session.exec(select(OutboxRow.id).where(col(OutboxRow.message_id).in_(ids))).first() if ids else None
+    return found is not None
+
+
 def handoff_user(session: Session, thread_ids: Iterable[str]) -> str | None:
     """The user a staff reply is about, when it answers one of our access hand-offs."""
     ids = list(thread_ids)

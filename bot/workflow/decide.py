@@ -53,6 +53,7 @@ class Inbound:
     new_org_name: str | None = None  # the name to found an organization under, if none matched
     standing: Standing = "contact"  # what the sender is to the organization (bot.core.identity)
     unread: tuple[str, ...] = ()  # attachments beyond the per-message limit, not read
+    answers_bot: bool = False  # a reply to mail we sent: never told it came to the wrong inbox
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Mail:
     to: list[str]
     context: dict[str, Any]
     key: str  # idempotency suffix: one per (message, purpose)
+    reply_to: str | None = None  # the inbox whose step the mail is about, so an answer lands there
 
 
 @dataclass
@@ -82,6 +84,7 @@ class Decision:
     wrong_inbox: list[str] = field(default_factory=list)
     newly_ready: list[UserState] = field(default_factory=list)
     held: bool = False  # not decided: the sender may not act for the organization, or the evidence disagrees
+    resend: list[str] = field(default_factory=list)  # why the sender must send something again (unopened files)
 
     @property
     def outcome(self) -> Literal["processed", "review"]:
@@ -93,6 +96,10 @@ def decide(org_in: OrgState | None, inbound: Inbound, cal: BusinessCalendar) -> 
     d = Decision(org=org)
     if inbound.screen.auto is not None:
         d.events.append(("machine_mail", {"kind": inbound.screen.auto, "reason": inbound.screen.reason}))
+        known = inbound.standing not in ("stranger", "nobody")
+        if inbound.screen.auto == "spam" and (inbound.msg.attachments or known):
+            # A known sender's mail, or one with files, may be a false positive: a person looks, nobody is answered.
+            d.review.append(f"marked as spam by the mail server ({inbound.screen.reason}); not answered")
         return d
     if not inbound.screen.authenticated:
         d.review.append(f"sender {inbound.msg.from_addr or '(none)'} not authenticated (DMARC {inbound.screen.dmarc})")
@@ -111,7 +118,9 @@ def decide(org_in: OrgState | None, inbound: Inbound, cal: BusinessCalendar) -> 
         d.review.append(f"{len(inbound.unread)} more attachment(s) not read (too many in one message): {names}")
     _apply_forms(org, inbound, d)
     _apply_kind(org, inbound, d)
-    d.review.extend(f"attachment not read: {x}" for x in inbound.msg.defects if _REFUSED.search(x))
+    refused = [f"attachment not read: {x}" for x in inbound.msg.defects if _REFUSED.search(x)]
+    d.review.extend(refused)
+    d.resend.extend(refused)
     if org is not None:
         d.newly_ready = refresh_access(org, inbound.now.date(), cal)
         for user in d.newly_ready:
@@ -167,6 +176,7 @@ def _apply_forms(org: OrgState | None, inbound: Inbound, d: Decision) -> None:
             if form.error:
                 d.docs.append(DocOutcome(form, "review", f"could not read {form.source}: {form.error}"))
                 d.review.append(f"could not read {form.source}")
+                d.resend.append(f"{form.source}: the file could not be opened (damaged, cut short or protected)")
             else:
                 d.docs.append(DocOutcome(form, "ignored", "not one of the CES forms"))
             continue

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from bot import metrics
 from bot.clock import arrival
 from bot.core.identity import Evidence, Identity, identify
+from bot.documents.detect import may_be_a_form
 from bot.documents.model import FormResult
 from bot.faults import checkpoint
 from bot.mail.kinds import MessageKind, classify_message, own_text
@@ -70,7 +71,7 @@ def read_forms(app: App, msg: ParsedMessage) -> tuple[tuple[FormResult, ...], tu
     """
     limits = app.config.limits
     max_bytes = int(limits.max_attachment_mb * 1024 * 1024)
-    documents = [a for a in msg.attachments if not a.filename.lower().endswith((".csv", ".tsv", ".xlsx"))]
+    documents = [a for a in msg.attachments if may_be_a_form(a.filename, a.data)]
     out: list[FormResult] = []
     for att in documents[:limits.max_attachments]:
         if len(att.data) > max_bytes:
@@ -180,10 +181,11 @@ def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str,
     # A sender who may not act for the organization learns nothing about it: decide without it.
     org = repo.load_org(session, ident.org_id) if ident.org_id and ident.authorized else None
     granted_user = repo.handoff_user(session, msg.thread_ids) if staff == "access" else None
-    inbound = Inbound(role, msg, u.screen, kind, forms, now, staff, ident.new_name, ident.standing, u.unread)
+    inbound = Inbound(role, msg, u.screen, kind, forms, now, staff, ident.new_name, ident.standing, u.unread,
+                      answers_bot=repo.answers_us(session, msg.thread_ids))
     if u.problem is not None:
-        decision = Decision(org=None, review=[u.problem])
-        if (mail := reply_for(decision, inbound, app.home_addresses)) is not None:
+        decision = Decision(org=None, review=[u.problem], resend=[u.problem])
+        if (mail := reply_for(decision, inbound, app.home_addresses, app.links)) is not None:
             decision.mails.append(mail)
     elif granted_user is not None:
         decision = _grant_by_reply(session, granted_user, msg, now)
@@ -197,11 +199,11 @@ def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str,
         decision = _followup(org, now)
     elif held:
         decision = held_for_review(inbound, ident)
-        if (mail := reply_for(decision, inbound, app.home_addresses)) is not None:
+        if (mail := reply_for(decision, inbound, app.home_addresses, app.links)) is not None:
             decision.mails.append(mail)
     else:
         decision = decide(org, inbound, app.calendar)
-        if (mail := reply_for(decision, inbound, app.home_addresses)) is not None:
+        if (mail := reply_for(decision, inbound, app.home_addresses, app.links)) is not None:
             decision.mails.append(mail)
         decision.mails.extend(handoffs(decision, inbound, app.duty_address("access")))
     saved_id = repo.save_org(session, decision.org, now) if decision.org and decision.org.name else None
@@ -310,6 +312,7 @@ def _record(
             context=mail.context, now=now, domain=app.mail_domain,
             in_reply_to=msg.message_id if mail.key == "reply" else None,
             references=msg.references if mail.key == "reply" else (), seen_id=seen.id, org_id=org_id,
+            reply_to=mail.reply_to,
         )
     log.info("message %s (%s): %s, %s, %d mail(s)", msg.message_id, seen.mailbox, seen.kind,
              decision.outcome, len(decision.mails))

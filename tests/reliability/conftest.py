@@ -175,7 +175,8 @@ def backlog(n: int, *, tag: str, pdfs: int = 4, start: int = 0) -> list[Mail]:
     As LAHSA receives them: ``pdfs`` signed Organization Agreements as small text PDFs
     (training: a receipt), then account questions (support: a receipt and a hand-off to
     the access duty), program setup requests for distinct organizations (join: a
-    receipt) and general questions (training: review and an "unreadable" reply). Every
+    receipt) and general questions about HMIS (training: review and a reply saying a person
+    will answer). Every
     message gets exactly one reply; ``tag`` keeps Message-IDs unique between tests;
     ``start`` numbers the senders of a later batch after those of the earlier ones.
     """
@@ -212,7 +213,7 @@ def backlog(n: int, *, tag: str, pdfs: int = 4, start: int = 0) -> list[Mail]:
         else:
             name, addr = _person(i, "community.example.net")
             raw = make_mail("training", mid, (name, addr), "Question",
-                            f"Hello, who should I talk to about volunteering at a shelter?\n\n{name}")
+                            f"Hello, who should I talk to about HMIS for volunteers at a shelter?\n\n{name}")
             out.append(Mail("training", mid, raw, "question"))
     return out
 

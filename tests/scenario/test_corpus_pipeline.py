@@ -67,3 +67,28 @@ def test_classify_reads_every_corpus_file_without_a_traceback(tmp_path: Path) ->
                              "training_roster", "account_support", "auto_reply", "bounce", "other") for o in objects)
     pdfs = [o for o in objects if o["source"].endswith(".pdf")]
     assert pdfs and all(o["kind"] == "unknown" for o in pdfs)  # none of the hostile PDFs is a form
+
+
+SPAM_AND_NEWSLETTERS = [
+    ("Deals <deals@shop.example>", "Your weekly deals", {"X-Spam-Flag": "YES"}, "Buy now!"),
+    ("Win <win@prize.example>", "You won", {"X-Spam-Status": "Yes, score=12.3 required=5.0"}, "Claim your prize."),
+    ("Promo <promo@outlook.example>", "Limited offer", {"X-MS-Exchange-Organization-SCL": "6"}, "Offer inside."),
+    ("Bulk <bulk@mailer.example>", "Hello friend", {"X-Forefront-Antispam-Report": "CIP:1.2.3.4;SFV:SPM;H:x"},
+     "Dear friend, I need your help with a transfer."),
+    ("City News <news@city.example>", "December newsletter",
+     {"List-Unsubscribe": "<mailto:unsub@city.example>", "List-Id": "<news.city.example>"}, "This month in LA..."),
+    ("A Stranger <someone@nowhere.example>", "Volunteering", {}, "Hello, who should I talk to about volunteering?"),
+    ("Vendor <sales@vendor.example>", "Copier lease renewal", {}, "Your copier lease is up for renewal."),
+]
+
+
+def test_no_reply_to_the_corpus_nor_to_spam_newsletters_and_strangers(tmp_path: Path) -> None:
+    """Issue 15 point 4: a public agency's inbox gets this every day; answering it is backscatter."""
+    w = World(tmp_path / "w", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    messages = [path.read_bytes() for path in sorted((CORPUS / "eml").iterdir()) if path.suffix == ".eml"]
+    for i, data in enumerate(messages):
+        w.deliver(("training", "support", "join")[i % 3], data)
+    for sender, subject, headers, body in SPAM_AND_NEWSLETTERS:
+        w.mail("support", sender, subject, body, headers=headers)
+    sent = w.poll()
+    assert [(s.to, s.kind, s.subject) for s in sent if s.kind not in ("support_handoff", "handoff")] == []

@@ -82,7 +82,7 @@ def test_oversized_message_goes_to_review(tmp_path: Path, db_url: str) -> None:
     w = World(tmp_path / "w", db_url, extra="limits: {max_message_mb: 0.05}\n")
     w.mail("training", ED, "Agreement", attachments=(("a.pdf", agreement() + b"%" * 80_000),))
     (reply,) = w.poll()
-    assert reply.kind == "unreadable"
+    assert reply.kind == "resend" and "send the file again" in reply.text and "0.05 MB limit" in reply.text
     assert any("larger than the 0.05 MB limit" in r.reason for r in w.query(ReviewItem))
 
 
@@ -90,7 +90,7 @@ def test_header_injection_and_template_markup_stay_inert(world: World) -> None:
     w = world
     w.mail("join", PM, "Setup {{ 7*7 }} <b>x</b>", SETUP + "\n{% for x in range(3) %}{{ x }}{% endfor %}")
     (reply,) = w.poll()
-    assert "{{ 7*7 }}" in reply.subject and "49" not in reply.subject
+    assert "{{ 7*7 }}" in reply.text and "49" not in reply.text and "49" not in reply.subject
     assert "\n" not in reply.subject
 
 

@@ -26,6 +26,11 @@ REPORT = ('Content-Type: multipart/report; report-type=delivery-status; boundary
           "--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b--\r\n")
 CASES = [
     # (rule, headers that fire it, expected kind, near-miss headers)
+    ("spam_verdict", "X-Spam-Flag: YES", "spam", "X-Spam-Flag: NO"),
+    ("spam_verdict", "X-Spam-Status: Yes, score=9.1 required=5.0", "spam", "X-Spam-Status: No, score=0.2"),
+    ("spam_verdict", "X-MS-Exchange-Organization-SCL: 5", "spam", "X-MS-Exchange-Organization-SCL: -1"),
+    ("spam_verdict", "X-Forefront-Antispam-Report: CIP:1.2.3.4;SFV:SPM;H:mx", "spam",
+     "X-Forefront-Antispam-Report: CIP:1.2.3.4;SFV:NSPM;H:mx"),
     ("auto_submitted", "Auto-Submitted: auto-replied", "auto_reply", "Auto-Submitted: no"),
     ("auto_submitted", "Auto-Submitted: auto-generated", "auto_reply", "Auto-Submitted: No (a person wrote it)"),
     ("auto_submitted_failure", "Auto-Submitted: auto-generated (failure)", "bounce", ""),

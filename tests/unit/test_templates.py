@@ -16,18 +16,30 @@ BASE = {
     "is_manager": True, "ready_for_step3": False, "received": ["program setup request for: X (outreach)"],
     "review": ["could not read forms.pdf"],
     "wrong_inbox": [{"what": "User Agreements", "address": "HMISsupport@lahsa.org"}],
+    "headline": "accepted: Organization Agreement", "no_users": False, "files": ["forms.pdf"],
+    "inbox": "JoinHMIS@lahsa.org",
+    "next_steps": [{"text": "Register for your role's trainings on the HMIS Training Website.",
+                    "link": "https://training.example/hmis"}],
+    "resend": {"text": "Send a corrected, signed Organization Agreement to LAHSA.Training@lahsa.org.", "link": None},
 }
 HANDOFF = {"org_name": "Hope", "user_name": "James", "user_email": "j@h.org", "roles": ["outreach"],
            "hmis_role": "CES_Outreach", "lacking": ["View Housing Resource List"], "due": "2026-12-04"}
 
 
-@pytest.mark.parametrize("name", ["receipt", "wrong_inbox", "not_ready", "unreadable"])
+REPLIES = ["receipt", "wrong_inbox", "not_ready", "unreadable", "not_accepted", "resend", "unknown_org", "question",
+           "setup_answer", "held"]
+
+
+@pytest.mark.parametrize("name", REPLIES)
 def test_replies_render_text_and_html(name: str) -> None:
     out = render(make_env(), name, BASE)
     assert out.subject and "\n" not in out.subject
     assert "Maria Lopez" in out.text and "<html>" in out.html
-    if name != "unreadable":
+    assert "the bot" not in out.text.lower() and "hmisbot" not in out.text.lower()
+    if name in ("receipt", "wrong_inbox", "not_ready", "not_accepted"):
         assert "HMIS 102 not yet completed." in out.text and "Organization Agreement" in out.html
+    if name in ("receipt", "wrong_inbox", "not_ready", "question"):
+        assert "What to do next:" in out.text and "https://training.example/hmis" in out.text
     if name == "wrong_inbox":
         assert "User Agreements to HMISsupport@lahsa.org" in out.text
 
