@@ -11,7 +11,13 @@
 #
 # Environment: PYTHON (interpreter for a new .venv, default python3.11 or python3),
 # HMISBOT_TEST_REINSTALL=1 (force pip install), CI=true (no prompts; missing servers
-# fail the tests instead of skipping them).
+# fail the tests instead of skipping them), HMISBOT_TEST_MOVED_CLOCK=+400d (run the
+# tests with the machine's clock moved that far, see tests/support/moved_clock).
+#
+# A full run (no pytest arguments) ends with a cheap moved-clock check: the scenario
+# tests that drive --now through days, again with the machine's clock 3000 days ahead,
+# so that code which mixes the machine's clock with --now fails CI on the day it lands
+# rather than on the day the calendar catches up with it (issue 12).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -129,5 +135,24 @@ export HMISBOT_TEST_PG_URL="postgresql+psycopg://hmisbot:hmisbot@127.0.0.1:${pg_
 
 # -- the tests ----------------------------------------------------------------------------
 
+moved_clock() {  # run pytest with every Python clock moved by $1 (e.g. +400d)
+  HMISBOT_TEST_MOVED_CLOCK="$1" PYTHONPATH="$ROOT/tests/support/moved_clock${PYTHONPATH:+:$PYTHONPATH}" \
+    .venv/bin/pytest "${@:2}"
+}
+
+if [ -n "${HMISBOT_TEST_MOVED_CLOCK:-}" ]; then
+  say "pytest $* (machine clock moved ${HMISBOT_TEST_MOVED_CLOCK})"
+  exec env PYTHONPATH="$ROOT/tests/support/moved_clock${PYTHONPATH:+:$PYTHONPATH}" .venv/bin/pytest "$@"
+fi
 say "pytest $*"
-exec .venv/bin/pytest "$@"
+if [ "$#" -gt 0 ]; then
+  exec .venv/bin/pytest "$@"
+fi
+status=0
+.venv/bin/pytest || status=$?
+if [ "$status" -eq 0 ]; then
+  say "moved-clock check: scenario tests with the machine's clock 3000 days ahead"
+  moved_clock +3000d -q -p no:cacheprovider tests/scenario/test_scenarios.py tests/scenario/test_data_protection.py \
+    tests/unit/test_calendar.py -k "not postgresql" || status=$?
+fi
+exit "$status"
