@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.app import App
+from bot.core.nextstep import steps_for
 from bot.outbox.chart import funnel_png
 from bot.outbox.outbox import enqueue
 from bot.outbox.render import Rendered, render
@@ -25,6 +26,7 @@ from bot.store.db import transaction
 from bot.store.models import HmisUser, MailboxState, Organization, OutboxRow, ReviewItem, SeenMessage
 from bot.workflow.duties import (
     DUTY_OF_MAILBOX,
+    NO_USERS,
     DigestData,
     ReviewView,
     due_escalations,
@@ -45,6 +47,7 @@ class Planned:
     context: dict[str, Any]
     org_id: int | None = None
     inline_png: bytes | None = None
+    reply_to: str | None = None  # the inbox of the step the mail is about
 
 
 def _queue(bot: App, planned: list[Planned], dry_run: bool) -> list[Rendered]:
@@ -60,7 +63,7 @@ def _queue(bot: App, planned: list[Planned], dry_run: bool) -> list[Rendered]:
     with transaction(bot.engine) as session:
         for p in planned:
             row = enqueue(session, bot.env, key=p.key, kind=p.kind, to=p.to, context=p.context, now=now,
-                          domain=bot.mail_domain, org_id=p.org_id, inline_png=p.inline_png)
+                          domain=bot.mail_domain, org_id=p.org_id, inline_png=p.inline_png, reply_to=p.reply_to)
             if row is not None:
                 shown.append(render(bot.env, p.kind, p.context))
                 if p.kind == "reminder" and p.org_id is not None:
@@ -83,9 +86,13 @@ def reminders(bot: App, dry_run: bool = False) -> list[Rendered]:
         orgs = load_all(session)
         last = {o.id or 0: o.last_reminded_on for o in session.exec(select(Organization)).all()}
     due = due_reminders(orgs, last, today, bot.calendar, bot.config.schedule.reminder_every_business_days)
-    planned = [Planned(f"reminder:{r.org_id}:{today.isoformat()}", "reminder", list(r.to),
-                       {"org_name": r.org_name, "org_missing": list(r.org_missing), "users": list(r.users)},
-                       r.org_id) for r in due]
+    home = bot.home_addresses
+    planned = [Planned(f"reminder:{r.org_id}:{today.isoformat()}", "reminder", list(r.to), {
+        "org_name": r.org_name, "org_missing": list(r.org_missing), "users": list(r.users),
+        "names": list(r.names), "inbox": home.get(r.step, ""),
+        "next_steps": [step.as_dict() for step in steps_for(r.codes, home, bot.links, new_user=r.new_users,
+                                                            no_users=NO_USERS in r.org_missing)],
+    }, r.org_id, reply_to=home.get(r.step)) for r in due]
     return _queue(bot, planned, dry_run)
 
 

@@ -215,7 +215,8 @@ def _org_agreement(org: OrgState, form: FormResult, inbound: Inbound, d: Decisio
         d.received.append("Organization Agreement (we already had an accepted one)")
         return DocOutcome(form, "ignored", "agreement already accepted")
     if problems:
-        org.agreement, org.agreement_note = "rejected", "; ".join(problems)
+        # agreement_at: when the agreement was last decided, so a rejection has an age to chase.
+        org.agreement, org.agreement_note, org.agreement_at = "rejected", "; ".join(problems), inbound.now
         d.received.append("Organization Agreement: NOT accepted, because " + org.agreement_note)
         d.events.append(("agreement_rejected", {"reason": org.agreement_note}))
         return DocOutcome(form, "rejected", org.agreement_note)
