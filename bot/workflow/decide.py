@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from bot.calendar import BusinessCalendar
 from bot.ces.parse import parse_individual_roles, parse_new_user, parse_org_roles, parse_program_type
-from bot.ces.rules import setup_needed
+from bot.ces.rules import IndividualRole, setup_needed
 from bot.core.identity import FREEMAIL, Identity, Standing, user_may_file
 from bot.documents.model import FormResult
 from bot.mail.kinds import MessageKind, RosterLine, labelled_value, program_lines, roster_lines
@@ -383,7 +383,8 @@ def _user_roster(org: OrgState, inbound: Inbound, d: Decision) -> None:
         is_new = parse_new_user(line.rest)
         if is_new is not None:
             user.new_user = is_new
-        listed.append(f"{user.name or user.email} ({', '.join(roles)})")
+        labels = ", ".join(IndividualRole(r).label for r in roles)
+        listed.append(f"{user.name or user.email} ({labels})")
     if not listed:
         d.review.append("user list with no line we could read")
         return

@@ -143,14 +143,15 @@ def _step_role(decision: Decision, inbound: Inbound, template: str) -> str:
 
 
 def headline(decision: Decision, template: str) -> str:
-    """What happened, in a few words, for the subject line."""
+    """What happened, in a few words: the subject line of a receipt, a rejection or a wrong-inbox reply."""
     rejected = [d for d in decision.docs if d.status == "rejected"]
     if rejected:
         return quoted(rejected[0].reason or "the form could not be accepted", 100)
     accepted = [LABEL.get(d.form.kind, d.form.kind) for d in decision.docs if d.status == "accepted"]
     if accepted:
-        return quoted("accepted: " + ", ".join(dict.fromkeys(accepted)), 100)
-    return quoted(decision.received[0], 100) if decision.received else ""
+        org = f" for {decision.org.name}" if decision.org is not None and decision.org.name else ""
+        return quoted("Accepted: " + ", ".join(dict.fromkeys(accepted)) + org, 110)
+    return quoted("Received: " + decision.received[0], 110) if decision.received else ""
 
 
 def reply_for(decision: Decision, inbound: Inbound, home: dict[str, str],

@@ -71,7 +71,7 @@ def test_org_timeline_shows_messages_documents_checks_state_changes_and_replies(
                      "Mail sent: HMIS access due 2026-12-08: James Carter", "user ready"):
         assert expected in page, expected
     # The receipt for the agreement (its subject names what was received, not always the sender's words).
-    assert re.search(r"Mail sent: Received: [^<]*Organization Agreement", page)
+    assert re.search(r"Mail sent: (Received|Accepted): [^<]*Organization Agreement", page)
     previews = re.findall(r'src="(/documents/\d+/pages/\d+\.png)"', page)
     assert len(previews) >= 4  # the agreement's two pages, the scanned User Agreement, the acknowledgement
 
