@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import logging
 import traceback
 from collections import deque
@@ -58,6 +59,7 @@ log = logging.getLogger(__name__)
 DONE = ("processed", "review")
 READ_AHEAD = 8  # messages read ahead of the commit: keeps both sandbox workers busy behind a slow scan
 SLICE = 25  # messages between two looks for new arrivals (and two `between` calls): ~6 s of a backlog
+PIECE = 5  # messages a FETCH in a drain: breaking off for new mail refetches at most PIECE - 1
 
 
 @dataclass
@@ -113,8 +115,16 @@ def _todo(app: App, box: Mailbox, uidvalidity: str, keys: tuple[str, ...], backf
     return [k for k in keys if backfill or known.get(k) != "baseline"]
 
 
-def poll_mailbox(app: App, name: str, *, backfill: bool = False,
-                 between: Callable[[], object] | None = None) -> PollReport:
+def poll_mailbox(app: App, name: str, *, backfill: bool = False, between: Callable[[], object] | None = None,
+                 news: Callable[[], bool] | None = None, urgent: Callable[[], bool] | None = None,
+                 answered: Callable[[], object] | None = None) -> PollReport:
+    """Drain the mailbox; `between` runs every SLICE messages, `answered` after each new arrival is decided.
+
+    `news()` says (once) that the IDLE watcher announced mail in this mailbox: the folder
+    is listed again before the next message. `urgent()` says that new mail waits
+    elsewhere (another mailbox's job waits for the turn): the slice ends after the
+    message being decided, so `between` can hand the turn over.
+    """
     box = app.mailbox(name)
     role = app.role_of(name)
     report = PollReport(name)
@@ -132,7 +142,7 @@ def poll_mailbox(app: App, name: str, *, backfill: bool = False,
         report.baseline = _record_baseline(app, box, uidvalidity, listing.keys)
         return report
     todo = _todo(app, box, uidvalidity, listing.keys, backfill)
-    _drain(app, box, role, _arrivals_first(box, uidvalidity, todo), report, between)
+    _drain(app, box, role, _arrivals_first(box, uidvalidity, todo, news), report, between, urgent, answered)
     with transaction(app.engine) as session:
         state = _state(session, name)
         state.baseline_done, state.last_ok_at, state.last_error, state.stalled_reported = (
@@ -172,57 +182,104 @@ def _prepare(app: App, raw: RawMessage) -> _Prepared:
         return _Prepared(seen, error=exc)
 
 
-def _arrivals_first(box: Mailbox, uidvalidity: str, keys: Sequence[str]) -> Iterator[RawMessage]:
-    """The messages of `keys`, SLICE at a time; after each slice, mail that arrived
-    since goes ahead of the rest of the backlog (a person waiting at their desk is
-    answered in seconds, not after the weekend's mail)."""
-    queue, known = list(keys), set(keys)
-    while queue:
-        chunk, queue = queue[:SLICE], queue[SLICE:]
-        yield from box.fetch(chunk)
-        if not queue:
-            return  # the next poll lists the folder anyway
+def _arrivals_first(box: Mailbox, uidvalidity: str, keys: Sequence[str],
+                    news: Callable[[], bool] | None = None) -> Iterator[tuple[RawMessage, bool]]:
+    """The messages of `keys`, each with whether it arrived after the first listing.
+
+    The folder is listed again every SLICE messages, and before the next message as
+    soon as `news()` says the server announced mail: what arrived since goes ahead of
+    the rest of the backlog (a person waiting at their desk is answered in seconds, not
+    after the weekend's mail). Fetching goes PIECE messages at a time, so breaking off
+    for new mail wastes at most a few fetched messages.
+    """
+    queue, known, fresh = list(keys), set(keys), set[str]()
+    fetched = 0
+
+    def arrivals() -> list[str] | None:
+        """Keys listed now and not before; None if UIDVALIDITY changed (keys mean nothing)."""
         listing = box.list_pending()
         if (listing.uidvalidity or "") != uidvalidity:
             log.warning("mailbox %s: UIDVALIDITY changed during the drain; the next poll goes on", box.name)
-            return
-        fresh = [k for k in listing.keys if k not in known]
-        if fresh:
-            log.info("mailbox %s: %d new message(s) go ahead of %d waiting", box.name, len(fresh), len(queue))
-            known.update(fresh)
-            queue = fresh + queue
+            return None
+        return [k for k in listing.keys if k not in known]
+
+    while queue:
+        piece, queue = queue[:PIECE], queue[PIECE:]
+        new: list[str] | None = []
+        for raw in box.fetch(piece):  # left early: the adapter's generator is closed with it
+            yield raw, raw.key in fresh
+            fetched += 1
+            if (news is not None and news()) or fetched % SLICE == 0:
+                new = arrivals()
+                if new is None:
+                    return
+                if new:  # the rest of this piece is fetched again, after the new mail
+                    queue = piece[piece.index(raw.key) + 1:] + queue
+                    break
+        if not new and not queue and news is not None and news():
+            new = arrivals()  # announced while the last piece was decided (the wake is used up)
+            if new is None:
+                return
+        if new:
+            log.info("mailbox %s: %d new message(s) go ahead of %d waiting", box.name, len(new), len(queue))
+            known.update(new)
+            fresh.update(new)
+            queue = new + queue
 
 
-def _drain(app: App, box: Mailbox, role: str, raws: Iterator[RawMessage], report: PollReport,
-           between: Callable[[], object] | None = None) -> None:
+def _drain(app: App, box: Mailbox, role: str, raws: Iterator[tuple[RawMessage, bool]], report: PollReport,
+           between: Callable[[], object] | None = None, urgent: Callable[[], bool] | None = None,
+           answered: Callable[[], object] | None = None) -> None:
     """Read the next messages' documents on both cores while this one commits.
 
     Reading (parsing, OCR in the sandbox pool's worker processes) runs ahead in
     threads, a bounded window of messages at a time so memory stays flat; decisions
-    and commits stay in the order `raws` gives, one transaction per message.
+    and commits stay in the order `raws` gives (new arrivals ahead of the backlog read
+    so far), one transaction per message.
+
+    A slice ends (and `between` runs: the service flushes the outbox and passes the
+    turn) every SLICE messages, and whenever `urgent()` says mail waits elsewhere.
+    `answered` runs after each new arrival is decided (the scheduler flushes the outbox).
     """
-    window: deque[tuple[RawMessage, Future[_Prepared]]] = deque()
-    done = 0
+    window: deque[tuple[RawMessage, Future[_Prepared], bool]] = deque()
+    done = since = 0
 
     def settle_oldest() -> None:
-        nonlocal done
-        _one(app, box, role, *window.popleft(), report)
+        nonlocal done, since
+        raw, ahead, fresh = window.popleft()
+        _one(app, box, role, raw, ahead, report)
         done += 1
-        if done % SLICE:
+        since += 1
+        if not done % SLICE:
+            # Freed message buffers and parse trees back to the OS: the bot process's peak
+            # grew ~15% from N=200 to N=2,000 without it (bench/backlog.py).
+            memory.give_back()
+        if fresh and answered is not None:
+            try:
+                answered()  # its sender waits: the reply leaves now, not a slice of backlog later
+            except Exception:  # a failed flush is retried by the next one; the drain goes on
+                log.exception("mailbox %s: the after-new-mail hook failed", box.name)
+        if since < SLICE and not (urgent is not None and urgent()):
             return
-        # Freed message buffers and parse trees back to the OS: the bot process's peak
-        # grew ~15% from N=200 to N=2,000 without it (bench/backlog.py).
-        memory.give_back()
+        since = 0
         if between is not None:
             try:
                 between()
             except Exception:  # a failed flush is retried by the next one; the drain goes on
                 log.exception("mailbox %s: the between-slices hook failed", box.name)
 
-    with ThreadPoolExecutor(max_workers=READ_AHEAD, thread_name_prefix="read") as pool:
-        for raw in metrics.timed_iter("fetch", raws):
+    with (ThreadPoolExecutor(max_workers=READ_AHEAD, thread_name_prefix="read") as pool,
+          ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-new") as express):
+        for raw, fresh in metrics.timed_iter("fetch", raws):
             checkpoint("after_fetch")
-            window.append((raw, pool.submit(_prepare, app, raw)))
+            if fresh:
+                # New mail goes ahead of the backlog already read ahead (after earlier new
+                # mail), and is read by a thread of its own instead of queueing behind the
+                # window's: under load the window alone held it back ~9 s (bench/latency.py).
+                ahead = sum(1 for _ in itertools.takewhile(lambda w: w[2], window))
+                window.insert(ahead, (raw, express.submit(_prepare, app, raw), True))
+            else:
+                window.append((raw, pool.submit(_prepare, app, raw), False))
             if len(window) > READ_AHEAD:
                 settle_oldest()
         while window:

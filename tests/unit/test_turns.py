@@ -80,3 +80,38 @@ def test_jobs_never_overlap() -> None:
     assert not any(t.is_alive() for t in threads)
     assert passes[0] > 0  # the turn really was handed over while others waited
     assert overlaps[0] == 0
+
+
+def test_drains_take_turns_slice_by_slice() -> None:
+    """Three mailboxes draining at once: each slice's pass_turn goes to the drain that has
+    waited longest, the passer included. Before, a job waiting inside pass_turn did not
+    count as waiting, so the third drain to get the turn kept it to the end of its
+    backlog, and new mail in the other two mailboxes waited that long (bench/latency.py:
+    52-60 s)."""
+    turns = _Turns()
+    log: list[str] = []
+    first_holds, all_queued = threading.Event(), threading.Event()
+
+    def drain(name: str) -> None:
+        with turns.hold():
+            if name == "training":
+                first_holds.set()
+                all_queued.wait(5)
+            for _ in range(4):
+                log.append(name)
+                turns.pass_turn()
+
+    threads = [threading.Thread(target=drain, args=("training",))]
+    threads[0].start()
+    assert first_holds.wait(5)
+    for name in ("support", "join"):
+        threads.append(threading.Thread(target=drain, args=(name,)))
+        threads[-1].start()
+        while turns._waiting < len(threads) - 1:  # queued in this order
+            time.sleep(0.005)
+    all_queued.set()
+    for t in threads:
+        t.join(5)
+    assert not any(t.is_alive() for t in threads)
+    assert log == ["training", "support", "join"] * 4, log
+
