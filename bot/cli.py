@@ -184,8 +184,8 @@ def grant(email: str, by: Annotated[str, typer.Option("--by")] = "staff") -> Non
     from bot.service import grant_access
 
     bot = build_app()
-    if not grant_access(bot, email.lower(), by):
-        raise fail(f"no user {email}", 1)
+    if (problem := grant_access(bot, email.lower(), by)) is not None:
+        raise fail(problem, 1)
     typer.echo(f"access granted: {email}")
 
 

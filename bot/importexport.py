@@ -25,7 +25,7 @@ from bot.ces.rules import AGREEMENT_STATES
 from bot.status import load_all, org_json
 from bot.store import repo
 from bot.store.db import transaction
-from bot.workflow.state import ContactState, OrgState
+from bot.core.state import ContactState, OrgState
 
 EXPORTS = ("organizations", "programs", "users")
 

@@ -34,7 +34,7 @@ from bot.workflow.duties import (
     funnel,
     waiting_on_lahsa,
 )
-from bot.workflow.state import OrgState
+from bot.core.state import OrgState
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,12 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.app import App
+from bot.core import transitions
 from bot.mailboxes.base import MailboxError
 from bot.outbox.outbox import FlushPolicy, flush, recover_interrupted
 from bot.store import repo
 from bot.store.db import transaction
-from bot.store.models import HmisUser, Organization, ReviewItem
+from bot.store.models import Organization, ReviewItem
 from bot.workflow.health import record_failure
 from bot.workflow.poll import PollReport, poll_mailbox
 
@@ -84,15 +85,23 @@ def resolve_review(bot: App, item_id: int, note: str, by: str) -> bool:
     return True
 
 
-def grant_access(bot: App, email: str, by: str) -> bool:
+def grant_access(bot: App, email: str, by: str) -> str | None:
+    """Record that a user's HMIS access was granted (the one use case for the CLI and the site).
+
+    Returns why it was not recorded, or None. The rule is ``core.transitions.grant_access``.
+    """
     now = bot.clock.utcnow()
     with transaction(bot.engine) as session:
-        user = session.exec(select(HmisUser).where(HmisUser.email == email)).first()
-        if user is None:
-            return False
-        user.access, user.granted_at = "granted", now
-        repo.audit(session, now, "access_granted", actor=by, org_id=user.org_id, user_id=user.id)
-    return True
+        org_id = repo.org_by_address(session, email.lower())
+        org = repo.load_org(session, org_id) if org_id else None
+        user = org.user(email) if org is not None else None
+        if org is None or user is None:
+            return f"no user {email}"
+        if (problem := transitions.grant_access(user, now)) is not None:
+            return problem
+        repo.save_org(session, org, now)
+        repo.audit(session, now, "access_granted", actor=by, org_id=org.id, user_id=user.id)
+    return None
 
 
 def countersign_agreement(bot: App, name: str, by: str) -> str | None:

@@ -13,8 +13,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.ces.rules import hmis_role, required_trainings
+from bot.core.state import ContactState, OrgState, ProgramState, UserState
 from bot.store.models import Contact, HmisUser, Organization, Program, ReviewItem
-from bot.workflow.state import ContactState, OrgState, ProgramState, UserState
 
 TRAINING_ORDER = ("HMIS 10", "HMIS 102", "HMIS 509 first half", "HMIS 509", "HMIS 510", "HMIS 511")
 

@@ -1,4 +1,4 @@
-"""The organization aggregate as the pure core sees it, and what it still lacks.
+"""The organization aggregate as the pure core sees it, and what it still lacks (the domain model).
 
 An ``OrgState`` is a plain copy of one organization with its contacts, programs and
 users. ``decide`` works on a private copy and returns the new one; the repository

@@ -15,6 +15,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, select
 
+from bot.core.state import ContactState, OrgState, ProgramState, UserState
 from bot.store.models import (
     AuditEvent,
     Contact,
@@ -24,7 +25,6 @@ from bot.store.models import (
     Program,
     SeenMessage,
 )
-from bot.workflow.state import ContactState, OrgState, ProgramState, UserState
 
 NAME_MATCH_THRESHOLD = 88.0
 

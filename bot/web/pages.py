@@ -18,7 +18,7 @@ from bot.store import repo
 from bot.store.models import AuditEvent, Contact, Document, HmisUser, Organization, ReviewItem, SeenMessage
 from bot.web.board import Rules, review_late
 from bot.web.timeline import DocView, Entry, doc_view, org_timeline
-from bot.workflow.state import OrgState
+from bot.core.state import OrgState
 
 
 class NotFound(LookupError):

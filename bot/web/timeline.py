@@ -21,7 +21,7 @@ from sqlalchemy import select as sa_select  # sqlmodel's select is typed for at 
 from sqlmodel import Session, col, select
 
 from bot.store.models import AuditEvent, Document, OutboxRow, ReviewItem, SeenMessage
-from bot.workflow.state import OrgState
+from bot.core.state import OrgState
 
 
 @dataclass

@@ -29,7 +29,7 @@ from bot.store.models import Document, HmisUser, Organization, ReviewItem, SeenM
 from bot.workflow.bounces import undeliverable
 from bot.workflow.decide import FORM_KINDS, LABEL
 from bot.workflow.replies import handoff_context, missing_context, reply_address
-from bot.workflow.state import OrgState, UserState, refresh_access
+from bot.core.state import OrgState, UserState, refresh_access
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -165,7 +165,8 @@ def _mails(bot: App, session: Session, item: ReviewItem, seen: SeenMessage | Non
     original = _original(seen)
     context: dict[str, Any] = _greeting(original, item) | missing_context(
         org, item.sender, bot.home_addresses, bot.links) | {
-        "received": received, "review": [], "wrong_inbox": [], "headline": received[0] if received else ""}
+        "received": received, "review": [], "wrong_inbox": [],
+        "headline": f"Received: {received[0]}" if received else ""}
     _reply(bot, session, item, seen, original, "receipt", context, org.id, now)
 
 

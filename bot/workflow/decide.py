@@ -18,12 +18,12 @@ from bot.calendar import BusinessCalendar
 from bot.ces.parse import parse_individual_roles, parse_new_user, parse_org_roles, parse_program_type
 from bot.ces.rules import IndividualRole, setup_needed
 from bot.core.identity import FREEMAIL, Identity, Standing, user_may_file
+from bot.core.state import ContactState, OrgState, ProgramState, UserState, refresh_access
 from bot.documents.model import FormResult
 from bot.mail.kinds import MessageKind, RosterLine, labelled_value, program_lines, roster_lines
 from bot.mail.message import ParsedMessage
 from bot.mail.screen import Screen
 from bot.mail.tables import read_table
-from bot.workflow.state import ContactState, OrgState, ProgramState, UserState, refresh_access
 
 FORM_KINDS = ("organization_agreement", "user_agreement", "hmis10_acknowledgement")
 # Which inbox each kind of mail belongs in (PROCESS.md, "Who sends what, where").

@@ -12,7 +12,7 @@ from datetime import date, tzinfo
 from typing import Any
 
 from bot.calendar import BusinessCalendar
-from bot.workflow.state import OrgState
+from bot.core.state import OrgState
 
 # Which LAHSA duty owns each inbox's review items.
 DUTY_OF_MAILBOX = {"join": "implementation", "training": "training", "support": "access"}

@@ -22,7 +22,9 @@ from sqlmodel import Session, col, select
 
 from bot import metrics
 from bot.clock import arrival
+from bot.core import transitions
 from bot.core.identity import Evidence, Identity, identify
+from bot.core.state import OrgState
 from bot.documents.detect import may_be_a_form
 from bot.documents.model import FormResult
 from bot.faults import checkpoint
@@ -40,7 +42,6 @@ from bot.workflow.bounces import handle_bounce, undeliverable
 from bot.workflow.decide import Decision, Inbound, decide, held_for_review, mark_followup
 from bot.workflow.duties import DUTY_OF_MAILBOX
 from bot.workflow.replies import handoffs, reply_for
-from bot.workflow.state import OrgState
 from bot.workflow.training import apply_training_roster
 
 if TYPE_CHECKING:
@@ -253,7 +254,9 @@ def _grant_by_reply(session: Session, email: str, msg: ParsedMessage, now: datet
     if user is None or not _GRANTED.search(own_text(msg.body_text)):
         decision.review.append(f"reply to the access hand-off for {email} does not say access was granted")
         return decision
-    user.access, user.granted_at = "granted", now
+    if (problem := transitions.grant_access(user, now)) is not None:
+        decision.review.append(f"access hand-off answered, but not recorded: {problem}")
+        return decision
     decision.received.append(f"HMIS access granted to {email}")
     decision.events.append(("access_granted", {"user": email, "by": msg.from_addr}))
     return decision

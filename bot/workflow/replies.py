@@ -14,13 +14,13 @@ from typing import Any
 
 from bot.ces.rules import hmis_role, permissions_lacking
 from bot.core.nextstep import resend_step, steps_for
+from bot.core.state import OrgState, UserState
 from bot.core.text import quoted
 from bot.documents.detect import may_be_a_form
 from bot.mail.kinds import own_text
 from bot.mail.message import ParsedMessage
 from bot.workflow.decide import HOME as HOME_ROLE
 from bot.workflow.decide import LABEL, Decision, Inbound, Mail
-from bot.workflow.state import OrgState, UserState
 
 INBOX_LABEL = {
     "training": "LAHSA.Training@lahsa.org",

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from bot.core.state import ContactState, OrgState, ProgramState, UserState
 from bot.store import repo
 from bot.store.db import init_db, make_engine, transaction
-from bot.workflow.state import ContactState, OrgState, ProgramState, UserState
 
 NOW = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
 

@@ -131,7 +131,7 @@ class World:
 
     def grant(self, email_addr: str) -> None:
         bot = self.app()
-        assert grant_access(bot, email_addr, "access@lahsa.org")
+        assert grant_access(bot, email_addr, "access@lahsa.org") is None
         bot.close()
 
     def new_mail(self) -> list[Sent]:

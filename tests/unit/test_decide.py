@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.calendar import BusinessCalendar
+from bot.core.state import OrgState, ProgramState, UserState
 from bot.documents.model import FormResult
 from bot.mail.kinds import MessageKind, classify_message
 from bot.mail.message import parse_message
 from bot.mail.screen import Screen
 from bot.workflow.decide import Inbound, decide, mark_followup
 from bot.workflow.replies import reply_for
-from bot.workflow.state import OrgState, ProgramState, UserState
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # Tuesday 1 Dec 2026, 10:00 in Los Angeles
 CAL = BusinessCalendar()

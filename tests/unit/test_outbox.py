@@ -16,7 +16,8 @@ from bot.store.db import init_db, make_engine, transaction
 from bot.store.models import OutboxRow
 
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
-CTX = {"org_name": "Hope", "org_missing": ["x"], "users": []}
+CTX = {"org_name": "Hope", "org_missing": ["x"], "users": [], "names": ["Maria"], "inbox": "JoinHMIS@lahsa.org",
+       "next_steps": []}
 
 
 class Recorder:
