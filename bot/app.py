@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -92,6 +92,10 @@ class App:
             self._mailboxes[name] = build_mailbox(name, self.config.mailboxes[name], self.config)
         return self._mailboxes[name]
 
+    def wrap_mailbox(self, name: str, wrap: Callable[[Mailbox], Mailbox]) -> None:
+        """Put a wrapper around one mailbox's adapter (``poll --backfill`` counts settled messages for its bar)."""
+        self._mailboxes[name] = wrap(self.mailbox(name))
+
     def forget_mailbox(self, name: str) -> None:
         """Drop a broken connection; the next use builds a new one."""
         box = self._mailboxes.pop(name, None)
@@ -129,7 +133,7 @@ def build_mailbox(name: str, box: MailboxConfig, config: Config) -> Mailbox:
             name, str(box.address), box.host, box.port or (993 if box.security == "ssl" else 143), box.security,
             box.username or str(box.address), secret_from_env(box.password_env), token_provider(box, config),
             folder=box.folder, processed_folder=box.processed_folder, review_folder=box.review_folder,
-            ssl_context=tls_context(config, box.ca_file),
+            ssl_context=tls_context(config, box.ca_file), credential=credential_source(box),
         )
     if box.backend == "graph":
         from bot.mailboxes.graph import GRAPH_BASE_URL, GraphMailbox
@@ -145,6 +149,13 @@ def build_mailbox(name: str, box: MailboxConfig, config: Config) -> Mailbox:
                           _required(secret_from_env(box.password_env)), box.folder, box.processed_folder,
                           box.review_folder, auth_type=box.auth_type)
     raise NotImplementedError(f"mailbox backend {box.backend} is not available yet")
+
+
+def credential_source(box: MailboxConfig) -> str:
+    """Where a mailbox's login secret comes from, for error messages (never the secret itself)."""
+    if box.oauth2 is not None:
+        return f"XOAUTH2 token for app {box.oauth2.client_id}, secret from {box.oauth2.secret_env}"
+    return f"password from {box.password_env}" if box.password_env else "no password"
 
 
 def tls_context(config: Config, ca_file: str | None) -> ssl.SSLContext | None:

@@ -7,76 +7,48 @@ Exit codes: 0 ok; 1 the work ran but something needs attention (printed);
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import Annotated
 
 import typer
 
-from bot import memory
-from bot.config import Config, ConfigError, load_config
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="hmisbot: LAHSA HMIS CES participation by email")
-review_app = typer.Typer(help="The human triage queue: items the bot could not decide.", no_args_is_help=True)
-app.add_typer(review_app, name="review")
+from bot import logs, memory
+from bot.cli_base import G, app, build_app, fail, review_app
+from bot.config import ConfigError
 
 
-class Globals:
-    config_path: str = "mailboxes.yaml"
-    now: str | None = None
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
 
-
-G = Globals()
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"hmisbot: {message}", err=True)
-    return typer.Exit(code)
-
-
-def get_config() -> Config:
-    try:
-        return load_config(G.config_path)
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
-
-
-def get_now(config: Config) -> datetime | None:
-    if not G.now:
-        return None
-    from bot.clock import parse_now
-
-    try:
-        return parse_now(G.now, ZoneInfo(config.timezone))
-    except ValueError:
-        raise fail(f"--now: not an ISO-8601 time: {G.now!r}") from None
-
-
-def build_app(init: bool = True) -> Any:
-    from bot.app import App
-    from bot.store.db import init_db
-
-    config = get_config()
-    bot = App.build(config, get_now(config))
-    if init:
-        init_db(bot.engine)
-    return bot
+        typer.echo(f"hmisbot {version('hmisbot')}")
+        raise typer.Exit()
 
 
 @app.callback()
 def main_options(
-    config: Annotated[str | None, typer.Option("--config", help="mailboxes.yaml (default $HMISBOT_CONFIG)")] = None,
-    now: Annotated[str | None, typer.Option("--now", help="ISO-8601 time the program believes it is")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    config: Annotated[str | None, typer.Option(
+        "--config", metavar="PATH",
+        help="the configuration file [default: $HMISBOT_CONFIG, else ./mailboxes.yaml]")] = None,
+    now: Annotated[str | None, typer.Option(
+        "--now", metavar="TIME", help="ISO-8601 time the program believes it is, for trials and tests"
+        " [default: $HMISBOT_NOW, else the clock]")] = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="log what is done (INFO), not only problems")] = False,
+    log_format: Annotated[str | None, typer.Option(
+        "--log-format", metavar="text|json", help="log lines on stderr as text or one JSON object a line, times in"
+        " UTC [default: the configuration's logging.format, else text]")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="print the version and exit")] = False,
 ) -> None:
     G.config_path = config or os.environ.get("HMISBOT_CONFIG") or "mailboxes.yaml"
     G.now = now or os.environ.get("HMISBOT_NOW")
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if log_format not in (None, "text", "json"):
+        raise fail(f"--log-format: {log_format!r} is not text or json")
+    G.verbose, G.log_format = verbose, log_format
+    logs.setup(logs.level_of(verbose), "json" if log_format == "json" else "text")
 
 
 @app.command()
@@ -88,11 +60,11 @@ def init() -> None:
 
 @app.command()
 def poll(
-    mailbox: Annotated[str | None, typer.Option("--mailbox", help="only this mailbox (its config name)")] = None,
+    mailbox: Annotated[str | None, typer.Option(
+        "--mailbox", metavar="NAME", help="only this mailbox (its name under mailboxes:)")] = None,
     once: Annotated[bool, typer.Option("--once", help="return when every mailbox is drained")] = False,
-    backfill: Annotated[
-        bool, typer.Option("--backfill", help="also answer mail that waited before first contact")
-    ] = False,
+    backfill: Annotated[bool, typer.Option(
+        "--backfill", help="also answer mail that waited before first contact (shows progress)")] = False,
 ) -> None:
     """Fetch new mail, process it, and send what the outbox holds."""
     from bot.service import poll_all, print_poll
@@ -101,7 +73,15 @@ def poll(
     if mailbox and mailbox not in bot.config.mailboxes:
         raise fail(f"--mailbox: no mailbox named {mailbox!r} in {G.config_path}")
     names = [mailbox] if mailbox else list(bot.config.mailboxes)
-    reports, sent = poll_all(bot, names, backfill=backfill)
+    if backfill:
+        from bot.progress import Bars, counting
+
+        with Bars() as bars:  # a whole inbox at once takes a while: show how far it is
+            for name in names:
+                bot.wrap_mailbox(name, counting(bars.add(f"poll {name}")))
+            reports, sent = poll_all(bot, names, backfill=True)
+    else:
+        reports, sent = poll_all(bot, names)
     print_poll(reports, sent)
     if any(r.failed for r in reports) or sent.get("failed") or sent.get("unknown"):
         raise typer.Exit(1)
@@ -109,10 +89,13 @@ def poll(
 
 @app.command()
 def classify(
-    files: Annotated[list[Path], typer.Argument(help="PDF, JPEG, PNG, TIFF, HEIC or .eml files")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="PDF, JPEG, PNG, TIFF, HEIC or .eml files")],
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
-    """Classify documents or whole messages without touching the database."""
+    """Classify documents or whole .eml messages.
+
+    Reads only the files: the database is not touched.
+    """
     from bot.classify_cli import classify_file
 
     bad = False
@@ -130,11 +113,16 @@ def classify(
 
 @app.command()
 def status(
-    org: Annotated[str | None, typer.Option("--org")] = None,
-    user: Annotated[str | None, typer.Option("--user")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    org: Annotated[str | None, typer.Option(
+        "--org", metavar="NAME", help="only this organization (its name or an alias)")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", metavar="EMAIL", help="only this user, with their organization")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the whole report as JSON (for scripts)")] = False,
 ) -> None:
-    """Where each organization, program and user stands, and what is missing."""
+    """Where organizations, programs and users stand.
+
+    With what each still lacks, and the review queue's size.
+    """
     from sqlmodel import Session
 
     from bot.status import status_report
@@ -165,9 +153,9 @@ def review_list() -> None:
 
 @review_app.command("resolve")
 def review_resolve(
-    item_id: int,
-    note: Annotated[str, typer.Option("--note", help="what was done")] = "resolved",
-    by: Annotated[str, typer.Option("--by", help="who resolved it")] = "staff",
+    item_id: Annotated[int, typer.Argument(metavar="ID", help="the item's number, as `review list` shows it")],
+    note: Annotated[str, typer.Option("--note", metavar="TEXT", help="what was done")] = "resolved",
+    by: Annotated[str, typer.Option("--by", metavar="WHO", help="who resolved it, for the audit trail")] = "staff",
 ) -> None:
     """Mark a review item resolved."""
     from bot.service import resolve_review
@@ -178,8 +166,14 @@ def review_resolve(
     typer.echo(f"review item #{item_id} resolved")
 
 
+BY = typer.Option("--by", metavar="WHO", help="who did it, for the audit trail")
+
+
 @app.command()
-def grant(email: str, by: Annotated[str, typer.Option("--by")] = "staff") -> None:
+def grant(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="the user's address")],
+    by: Annotated[str, BY] = "staff",
+) -> None:
     """Record that a user's HMIS access was granted."""
     from bot.service import grant_access
 
@@ -190,8 +184,11 @@ def grant(email: str, by: Annotated[str, typer.Option("--by")] = "staff") -> Non
 
 
 @app.command()
-def countersign(org: str, by: Annotated[str, typer.Option("--by")] = "staff") -> None:
-    """Record LAHSA's countersignature of an organization's accepted agreement."""
+def countersign(
+    org: Annotated[str, typer.Argument(metavar="ORG", help="the organization's name")],
+    by: Annotated[str, BY] = "staff",
+) -> None:
+    """Record LAHSA's countersignature of an accepted agreement."""
     from bot.service import countersign_agreement
 
     bot = build_app()
@@ -217,83 +214,51 @@ def _job(name: str, dry_run: bool) -> None:
         typer.echo(f"{name}: nothing to send")
 
 
+DRY_RUN = typer.Option("--dry-run", help="print the mails, send nothing")
+
+
 @app.command()
-def remind(dry_run: Annotated[bool, typer.Option("--dry-run", help="print, send nothing")] = False) -> None:
-    """Remind program managers of their organization's missing items (business days)."""
+def remind(dry_run: Annotated[bool, DRY_RUN] = False) -> None:
+    """Remind program managers of what their organization lacks.
+
+    Spaced by schedule.reminder_every_business_days.
+    """
     _job("reminders", dry_run)
 
 
 @app.command()
-def escalate(dry_run: Annotated[bool, typer.Option("--dry-run", help="print, send nothing")] = False) -> None:
-    """Escalate overdue access, setup confirmations and review items to the duties."""
+def escalate(dry_run: Annotated[bool, DRY_RUN] = False) -> None:
+    """Escalate overdue access, setups and reviews to the duties."""
     _job("escalations", dry_run)
 
 
 @app.command()
-def digest(dry_run: Annotated[bool, typer.Option("--dry-run", help="print, send nothing")] = False) -> None:
+def digest(dry_run: Annotated[bool, DRY_RUN] = False) -> None:
     """Send each duty its digest (business-day mornings)."""
     _job("digests", dry_run)
 
 
 @app.command()
 def run() -> None:
-    """The long-running service: pollers (IDLE where possible), reminders, escalations, digests."""
+    """The service: pollers (IDLE), reminders, escalations, digests.
+
+    Runs until SIGTERM or SIGINT, then lets the running job finish.
+    """
     from bot.scheduler import serve
 
     bot = build_app()
     raise typer.Exit(serve(bot, G.config_path, G.now))
 
 
-@app.command("import-orgs")
-def import_orgs(file: Annotated[Path, typer.Argument(help="CSV: name, aliases, email_domains, ...")]) -> None:
-    """Load the CES HMIS Implementation List (creates or updates organizations)."""
-    from bot.importexport import import_orgs as run_import
-
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise fail(f"{file}: cannot read: {exc.strerror or exc}") from None
-    report = run_import(build_app(), text)
-    typer.echo(f"{len(report.created)} created, {len(report.updated)} updated, {len(report.errors)} error(s)")
-    for error in report.errors:
-        typer.echo(f"  {file}: {error}", err=True)
-    if report.errors:
-        raise typer.Exit(1)
-
-
-@app.command()
-def export(
-    what: Annotated[str, typer.Option("--what", help="organizations | programs | users")] = "organizations",
-    fmt: Annotated[str, typer.Option("--format", help="csv | json")] = "csv",
-) -> None:
-    """Participation status out, as CSV or JSON."""
-    from bot.importexport import EXPORTS
-    from bot.importexport import export as run_export
-
-    if what not in EXPORTS:
-        raise fail(f"--what: {what!r} is not one of {', '.join(EXPORTS)}")
-    if fmt not in ("csv", "json"):
-        raise fail(f"--format: {fmt!r} is not csv or json")
-    typer.echo(run_export(build_app(), what, fmt), nl=False)
-
-
-@app.command()
-def purge(dry_run: Annotated[bool, typer.Option("--dry-run", help="count, delete nothing")] = False) -> None:
-    """Delete archived mail and per-message records older than retention_years (HUD: 7)."""
-    from bot.retention import purge as run_purge
-
-    bot = build_app()
-    done = run_purge(bot, dry_run)
-    verb = "would delete" if dry_run else "deleted"
-    typer.echo(f"older than {done.cutoff.date()}: {verb} {done.files} archived file(s), "
-               f"{done.messages} message record(s), {done.documents} document record(s)")
-
-
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Option("--dir", help="where to build the demo")] = Path("hmisbot-demo"),
+    folder: Annotated[Path, typer.Option(
+        "--dir", metavar="DIR", help="where to build the demo (replaced if it is a demo)")] = Path("hmisbot-demo"),
 ) -> None:
-    """Build a local demo (Maildir + SQLite + outbox folder), run one cycle, print what happened."""
+    """Build and play a local demo (Maildir, SQLite, outbox folder).
+
+    Prints what happened to each message and the reply it got.
+    """
     from bot.demo import run_demo
 
     code = run_demo(folder)
@@ -302,10 +267,14 @@ def demo(
 
 @app.command()
 def web(
-    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port")] = 8080,
+    host: Annotated[str, typer.Option("--host", metavar="ADDRESS", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="TCP port")] = 8080,
 ) -> None:
-    """Serve the staff site (board, organizations, users, review queue) until interrupted."""
+    """Serve the staff site until interrupted.
+
+    Board, organizations, users and the review queue, on plain HTTP: put a TLS reverse proxy
+    in front (docs/deploy.md).
+    """
     from bot.web.app import serve
 
     bot = build_app()
@@ -314,6 +283,9 @@ def web(
     except ConfigError as exc:  # e.g. no web section: nobody could log in
         raise fail(str(exc)) from None
     raise typer.Exit(code)
+
+
+from bot import cli_data  # noqa: E402, F401  (registers import-orgs, export and purge on `app`)
 
 
 def main() -> None:

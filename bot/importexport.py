@@ -4,7 +4,9 @@ Import reads a CSV with a header row; known columns (any order, case-insensitive
 ``name`` (required), ``aliases`` and ``email_domains`` (separated by ``;``),
 ``ces_roles`` (free text, read with the CES vocabulary), ``agreement`` (one of the
 agreement states), ``program_manager`` and ``executive_director`` (addresses).
-An organization that exists (by name or alias) is updated, never duplicated.
+An organization that exists (same name, an alias, or one of its email domains;
+see ``bot.orgimport``) is updated, never duplicated; a similar name is only listed,
+or merged when asked.
 Export writes organizations, programs or users as CSV or JSON from the same
 picture ``status`` shows.
 """
@@ -14,27 +16,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.app import App
 from bot.ces.parse import parse_org_roles
 from bot.ces.rules import AGREEMENT_STATES
+from bot.core.state import ContactState, OrgState
+from bot.orgimport import Candidate, ImportReport, Match, OrgIndex, norm
+from bot.progress import Bar
 from bot.status import load_all, org_json
 from bot.store import repo
-from bot.store.db import transaction
-from bot.core.state import ContactState, OrgState
+from bot.store.models import Organization
 
 EXPORTS = ("organizations", "programs", "users")
-
-
-@dataclass
-class ImportReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
 
 
 def _split(value: str) -> list[str]:
@@ -59,28 +55,76 @@ def _apply_row(org: OrgState, row: dict[str, str]) -> None:
                 org.contacts.append(ContactState(email=address.lower(), role=role_name))
 
 
-def import_orgs(bot: App, text: str) -> ImportReport:
+def _row(raw: dict[str | None, str | None]) -> dict[str, str]:
+    return {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+
+
+def _problem(number: int, row: dict[str, str]) -> str | None:
+    if not row.get("name"):
+        return f"line {number}: no name"
+    if row.get("agreement") and row["agreement"].lower() not in AGREEMENT_STATES:
+        return f"line {number}: agreement {row['agreement']!r} is not one of {', '.join(AGREEMENT_STATES)}"
+    return None
+
+
+def _match(index: OrgIndex, number: int, row: dict[str, str], merge: bool, report: ImportReport) -> Match | None:
+    """The organization the row is (exact evidence), or with ``merge`` its most similar one."""
+    name = row["name"]
+    found = index.exact(name, _split(row.get("aliases", "")), _split(row.get("email_domains", "")))
+    if found is not None:
+        return found
+    similar = index.similar(name)
+    for rank, (org_id, score) in enumerate(similar):
+        report.candidates.append(Candidate(number, name, index.names[org_id], score, merge and rank == 0))
+    if merge and similar:
+        org_id, score = similar[0]
+        return Match(org_id, f"similar name (score {score:.0f})")
+    return None
+
+
+def _record(report: ImportReport, name: str, org: OrgState, found: Match | None) -> None:
+    if found is None:
+        report.created.append(name)
+    elif found.how.startswith("similar"):
+        report.merged.append(f"{name} into {org.name} ({found.how})")
+    else:
+        report.updated.append(org.name if found.how == "name" else f"{org.name} (by {found.how})")
+
+
+def import_orgs(bot: App, text: str, *, merge: bool = False, dry_run: bool = False,
+                bar: Bar | None = None) -> ImportReport:
+    """Create or update an organization per row (bot/orgimport.py says how rows are matched).
+
+    One transaction for the whole list. ``dry_run`` works everything out, then rolls it
+    back; ``bar`` grows by the number of rows and advances after each.
+    """
     report = ImportReport()
     rows = list(csv.DictReader(io.StringIO(text)))
     now = bot.clock.utcnow()
-    with transaction(bot.engine) as session:
+    if bar is not None:
+        bar.grow(len(rows))
+    with Session(bot.engine) as session:
+        index = OrgIndex(session.exec(select(Organization.id, Organization.name, Organization.aliases,
+                                             Organization.email_domains)).all())  # type: ignore[arg-type]
         for number, raw in enumerate(rows, start=2):
-            row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-            name = row.get("name", "")
-            if not name:
-                report.errors.append(f"line {number}: no name")
-                continue
-            if row.get("agreement") and row["agreement"].lower() not in AGREEMENT_STATES:
-                report.errors.append(f"line {number}: agreement {row['agreement']!r} is not one of "
-                                     f"{', '.join(AGREEMENT_STATES)}")
-                continue
-            org_id = repo.org_by_name(session, name)
-            org = repo.load_org(session, org_id) if org_id else OrgState(name=name)
-            _apply_row(org, row)
-            repo.save_org(session, org, now)
-            (report.updated if org_id else report.created).append(name)
-        repo.audit(session, now, "import_orgs", actor="staff",
-                   detail={"created": len(report.created), "updated": len(report.updated)})
+            row = _row(raw)
+            problem = _problem(number, row)
+            if problem:
+                report.errors.append(problem)
+            else:
+                found = _match(index, number, row, merge, report)
+                org = repo.load_org(session, found.org_id) if found else OrgState(name=row["name"])
+                _apply_row(org, row)
+                if norm(row["name"]) != norm(org.name) and all(norm(a) != norm(row["name"]) for a in org.aliases):
+                    org.aliases.append(row["name"])  # found by alias, domain or similarity: the next import by name
+                index.add(repo.save_org(session, org, now), org.name, org.aliases, org.domains)
+                _record(report, row["name"], org, found)
+            if bar is not None:
+                bar.advance()
+        repo.audit(session, now, "import_orgs", actor="staff", detail={
+            "created": len(report.created), "updated": len(report.updated), "merged": len(report.merged)})
+        if not dry_run:
+            session.commit()
     return report
 
 

@@ -17,6 +17,7 @@ from pydantic import (
 
 # The three inboxes of the procedure; a mailbox's part is decided by its address.
 from bot.config.base import Strict, parse_duration
+from bot.config.logs import LogConfig
 from bot.config.mail import MailboxConfig, SendConfig
 from bot.config.web import WebConfig
 
@@ -102,6 +103,7 @@ class Config(Strict):
     trusted_roster_senders: tuple[EmailStr, ...] = ()
     retention_years: int = Field(default=7, ge=1)
     web: WebConfig | None = None  # `hmisbot web`, the staff site
+    logging: LogConfig = LogConfig()  # text or JSON lines on stderr (bot/logs.py)
     links: Links = Links()
     # Names this instance's scheduler job table: APScheduler 3 must not share one between processes.
     instance: str = Field(default="main", pattern=r"^[a-z0-9_]{1,20}$")

@@ -20,6 +20,10 @@ class MailboxError(Exception):
     """The mailbox could not be reached or did not answer as expected (retryable)."""
 
 
+class LoginFailed(MailboxError):
+    """The server refused our credentials: the message names the account and where its secret comes from."""
+
+
 @dataclass(frozen=True)
 class RawMessage:
     """One message exactly as the server holds it."""

@@ -5,7 +5,9 @@ decides, flags as seen or deletes mail. Finished mail is MOVEd to the processed 
 review folder (COPY + \\Deleted + UID EXPUNGE of that one UID where the server has
 no MOVE), and those folders are created on first use.
 
-Failures surface as `MailboxError`. A call that finds its connection broken
+Failures surface as `MailboxError`; a refused login is `LoginFailed`, whose message
+names the account and where its secret comes from (``password from HMISBOT_JOIN_PASSWORD``),
+since that is what the person reading it has to fix. A call that finds its connection broken
 (server restart, idle timeout, a cut in the middle of a FETCH) reconnects and
 retries once, since every operation here is safe to repeat; if the fresh connection
 fails too, the error goes to the caller, whose next call reconnects (pace those
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import logging
+import re
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -25,8 +28,9 @@ from email.parser import BytesHeaderParser
 from typing import Any, Literal, TypeVar
 
 from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
 
-from .base import Listing, MailboxError, Outcome, RawMessage
+from .base import Listing, LoginFailed, MailboxError, Outcome, RawMessage
 from .oauth import OAuthError
 
 log = logging.getLogger(__name__)
@@ -61,6 +65,7 @@ class ImapMailbox:
         batch: int = 25,
         ssl_context: ssl.SSLContext | None = None,
         timeout: float = 30.0,
+        credential: str | None = None,
     ) -> None:
         if security not in ("none", "starttls", "ssl"):
             raise ValueError(f"security must be none, starttls or ssl, not {security!r}")
@@ -73,6 +78,8 @@ class ImapMailbox:
         self.username = username
         self._password = password
         self._token_provider = token_provider
+        # Where the secret comes from, for a login failure's message (never the secret).
+        self.credential = credential or ("password" if password is not None else "XOAUTH2 token")
         self.folder, self.processed_folder, self.review_folder = folder, processed_folder, review_folder
         # 25 a FETCH: ~10 MB of ~420 KB messages held at once; bench/fetch.py measured the
         # same throughput as 50 (200-330 msgs/s on loopback, either way) at half the memory.
@@ -100,16 +107,24 @@ class ImapMailbox:
             client.normalise_times = False  # keep INTERNALDATE timezone-aware
             if self.security == "starttls":
                 client.starttls(context)
-            if self._token_provider is not None:
-                client.oauth2_login(self.username, self._token_provider())
-            else:
-                client.login(self.username, self._password)
+            self._login(client)
         except BaseException:
             with contextlib.suppress(Exception):
                 client.shutdown()
             raise
         log.info("%s: connected to %s:%s (%s) as %s", self.name, self.host, self.port, self.security, self.username)
         return client
+
+    def _login(self, client: IMAPClient) -> None:
+        """Log in; a refused login or token is `LoginFailed`, which no retry on a new connection can fix."""
+        try:
+            if self._token_provider is not None:
+                client.oauth2_login(self.username, self._token_provider())
+            else:
+                client.login(self.username, self._password)
+        except (LoginError, OAuthError) as e:
+            raise LoginFailed(f"{self.name}: login failed for {self.username} ({self.credential}):"
+                              f" {_server_said(e)}") from e
 
     def _drop(self) -> None:
         """Forget the connection (closing the socket without LOGOUT: it may be dead)."""
@@ -322,6 +337,13 @@ def _announces_mail(responses: Sequence[Any]) -> bool:
 
 def _says_bye(responses: Sequence[Any]) -> bool:
     return any(isinstance(r, tuple) and r and r[0] == b"BYE" for r in responses)
+
+
+def _server_said(error: Exception) -> str:
+    """The server's words without Python's bytes quoting: b'[AUTHENTICATIONFAILED] ...' -> [AUTHENTICATIONFAILED] ..."""
+    text = str(error)
+    quoted = re.fullmatch(r"""b(['"])(.*)\1""", text, re.DOTALL)
+    return quoted.group(2) if quoted else text
 
 
 def _as_datetime(value: object) -> datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from email.utils import make_msgid
 import pytest
 from imapclient import IMAPClient
 
-from bot.mailboxes.base import MailboxError
+from bot.mailboxes.base import LoginFailed, MailboxError
 from bot.mailboxes.imap import ImapMailbox
 from bot.mailboxes.oauth import OAuthError
 
@@ -256,3 +257,41 @@ def test_xoauth2_login(dovecot, mail_user, make_mailbox):
 
     with pytest.raises(MailboxError, match="invalid_client"):
         make_mailbox(token_provider=broken_provider).list_pending()
+
+
+def test_a_refused_login_names_the_account_and_where_its_secret_comes_from(mail_user, make_mailbox):
+    mb = make_mailbox(password="not-the-password", credential="password from HMISBOT_TRAINING_PASSWORD")
+    with pytest.raises(LoginFailed) as err:
+        mb.list_pending()
+    message = str(err.value)
+    assert f"login failed for {mail_user} (password from HMISBOT_TRAINING_PASSWORD): " in message
+    assert "[AUTHENTICATIONFAILED]" in message and "b'" not in message and "list failed" not in message
+    tokens = make_mailbox(token_provider=lambda: "expired-token", credential="XOAUTH2 token for app a1")
+    with pytest.raises(LoginFailed, match=rf"login failed for {mail_user} \(XOAUTH2 token for app a1\)"):
+        tokens.list_pending()
+
+
+def test_poll_with_a_wrong_password_says_which_login_failed(dovecot, tmp_path):
+    """Through the CLI, as an operator meets it: the address and the variable to fix, no bytes repr."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.integration.dovecot import USERS
+
+    dovecot.start()
+    join = USERS[2]
+    config = {"database": f"sqlite:///{tmp_path / 'db.sqlite3'}", "archive_dir": "archive",
+              "send": {"backend": "outbox_dir", "path": "outbox", "from": "LAHSA HMIS <HMISsupport@lahsa.org>"},
+              "mailboxes": {"join": {"address": join, "backend": "imap", "host": dovecot.host, "port": dovecot.port,
+                                     "security": "none", "password_env": "HMISBOT_JOIN_PASSWORD"}},
+              "staff": {d: {"primary": f"{d}@lahsa.org"} for d in ("implementation", "training", "access")}}
+    (tmp_path / "mailboxes.yaml").write_text(yaml.safe_dump(config))
+    env = {**os.environ, "HMISBOT_JOIN_PASSWORD": "not-the-password"}
+    out = subprocess.run([sys.executable, "-m", "bot", "--config", str(tmp_path / "mailboxes.yaml"), "poll", "--once"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 1
+    assert f"login failed for {join} (password from HMISBOT_JOIN_PASSWORD)" in out.stdout
+    assert "b'" not in out.stdout and "list failed" not in out.stdout
+    assert "not-the-password" not in out.stdout + out.stderr
