@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot.app import App
 from bot.core.nextstep import steps_for
+from bot.core.state import OrgState
 from bot.outbox.chart import funnel_png
 from bot.outbox.outbox import enqueue
 from bot.outbox.render import Rendered, render
@@ -34,7 +35,6 @@ from bot.workflow.duties import (
     funnel,
     waiting_on_lahsa,
 )
-from bot.core.state import OrgState
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""The staff site's configuration: users and their duties, the trusted proxy, session lifetimes."""
+"""The staff site's configuration: users and their duties, the trusted proxy, session lifetimes,
+the address staff mails link to, and who may read Prometheus' /metrics."""
 
 from __future__ import annotations
 
@@ -77,9 +78,20 @@ class WebConfig(Strict):
     # Sessions are kept by the server now (logout must end them), so no key signs cookies any more;
     # the key is still accepted so that older files load.
     session_secret_env: str | None = None
+    # Where staff reach the site (https://hmis-bot.lahsa.org): staff mails link to items there.
+    # Unset: the mails say "on the staff site" without a link (never a command to run).
+    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    # /metrics answers connections from trusted_proxies and 127.0.0.1/::1; with this set, also anyone
+    # sending "Authorization: Bearer <the variable's value>" (a Prometheus outside the host).
+    metrics_token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
 
     _durations = field_validator("session_idle", "session_max", mode="before")(
         classmethod(lambda cls, v: parse_duration(v)))
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, v: str | None) -> str | None:
+        return v.rstrip("/") if v else v
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -13,12 +13,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.ces.rules import permissions_lacking
+from bot.core.state import OrgState
 from bot.status import org_json, user_json
 from bot.store import repo
 from bot.store.models import AuditEvent, Contact, Document, HmisUser, Organization, ReviewItem, SeenMessage
 from bot.web.board import Rules, review_late
 from bot.web.timeline import DocView, Entry, doc_view, org_timeline
-from bot.core.state import OrgState
 
 
 class NotFound(LookupError):

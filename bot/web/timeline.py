@@ -20,8 +20,8 @@ from sqlalchemy import or_
 from sqlalchemy import select as sa_select  # sqlmodel's select is typed for at most four columns
 from sqlmodel import Session, col, select
 
-from bot.store.models import AuditEvent, Document, OutboxRow, ReviewItem, SeenMessage
 from bot.core.state import OrgState
+from bot.store.models import AuditEvent, Document, OutboxRow, ReviewItem, SeenMessage
 
 
 @dataclass
