@@ -116,6 +116,7 @@ _PROCESS_WORDS = re.compile(
 )
 _SEPARATORS = re.compile(r"\s+[-–—|/]\s+|:\s+|\s+for\s+|\s+from\s+|[()\[\]]", re.I)
 _LABEL = re.compile(r"^\s*(?:organi[sz]ation(?: name)?|agency(?: name)?|org)\s*[:\-]\s*(.{2,100}?)\s*$", re.I | re.M)
+_LEGAL_FORM = re.compile(r"[\s,]+(?:inc|incorporated|llc|l\.l\.c|corp|corporation|co|ltd|nfp|a nonprofit)\.?\s*$", re.I)
 _NOT_A_NAME = re.compile(r"[@<>]|https?:|www\.|\d{3}[\s.-]\d{3,4}")
 
 
@@ -132,9 +133,10 @@ def plausible_name(text: str) -> bool:
 
 def name_like(text: str) -> bool:
     """Written as a name ("Sunrise Bridge Community Services"), not a sentence ("Sorry, I only have my phone")."""
-    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'&.-]*", text) if len(w) > 3]
+    bare = _LEGAL_FORM.sub("", " ".join(text.split()))  # "Echo Park Common Table, Inc." is a name
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'&.-]*", bare) if len(w) > 3]
     capitals = sum(w[0].isupper() for w in words)
-    return plausible_name(text) and not re.search(r"[.?!,;]\s*$|,", text) and capitals >= max(1, 0.6 * len(words))
+    return plausible_name(text) and not re.search(r"[.?!,;]\s*$|,", bare) and capitals >= max(1, 0.6 * len(words))
 
 
 def subject_names(subject: str) -> list[str]:
@@ -159,12 +161,18 @@ def signature_names(body: str) -> list[str]:
 
 # -- matching names against the organizations we know ----------------------------------------------
 
+def core_name(name: str) -> str:
+    """A name as matched: lower case, single spaces, without its legal form ("Hope Harbor, Inc." = "Hope Harbor")."""
+    name = " ".join(name.split())
+    return _LEGAL_FORM.sub("", name).strip(" ,.").lower()
+
+
 def match_name(text: str, orgs: Sequence[KnownOrg]) -> tuple[int | None, float]:
     """The known organization this name is, and how sure (0-100); OCR noise scores low."""
     choices = {(o.id, i): alias for o in orgs for i, alias in enumerate((o.name, *o.aliases))}
     if not choices or not text.strip():
         return None, 0.0
-    best = process.extractOne(" ".join(text.split()), choices, scorer=fuzz.token_sort_ratio, processor=str.lower)
+    best = process.extractOne(text, choices, scorer=fuzz.token_sort_ratio, processor=core_name)
     if best is None:
         return None, 0.0
     return best[2][0], float(best[1])

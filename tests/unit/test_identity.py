@@ -89,7 +89,7 @@ def test_a_new_organization_is_named_from_the_subject_when_the_form_is_unreadabl
 
 
 def test_a_name_close_to_a_known_one_does_not_found_a_new_organization() -> None:
-    ident = identify(ev("someone@elsewhere.org", subject="Agreement - Hope Harbor Svcs Inc"), ORGS)
+    ident = identify(ev("someone@elsewhere.org", subject="Agreement - Hope Harbour Svc"), ORGS)
     assert ident.new_name is None and ident.problem and "looks like an organization we know" in ident.problem
 
 
@@ -104,3 +104,12 @@ def test_a_registered_user_files_only_their_own_forms() -> None:
 def test_the_thread_names_the_organization_but_does_not_authorize_a_stranger() -> None:
     ident = identify(ev("someone@gmail.com", record=SenderRecord(thread_org=1)), ORGS)
     assert ident.org_id == 1 and ident.via == "thread" and not ident.authorized
+
+
+def test_a_legal_form_does_not_make_another_organization() -> None:
+    from bot.core.identity import core_name, match_name
+
+    assert core_name("Hope Harbor Services, Inc.") == core_name("hope harbor  services") == "hope harbor services"
+    assert match_name("Eastside Youth Center Inc", ORGS)[0] == 2
+    ident = identify(ev("ed@hopeharbor.org", forms=("Hope Harbor Services, Inc.",)), ORGS)
+    assert ident.authorized and ident.problem is None
