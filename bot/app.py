@@ -46,11 +46,14 @@ class App:
     @classmethod
     def build(cls, config: Config, now: datetime | None = None) -> App:
         tz = ZoneInfo(config.timezone)
+        env = make_env()
+        # Staff mails built in bot/workflow (hand-offs, bounce notices) link to the site when it has an address.
+        env.globals["base_url"] = config.web.base_url if config.web else None
         return cls(
             config=config,
             clock=Clock(tz=tz, fixed=now),
             engine=make_engine(config.database_url),
-            env=make_env(),
+            env=env,
             calendar=BusinessCalendar(extra_closures=config.closures),
         )
 

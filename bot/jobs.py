@@ -5,6 +5,8 @@ mails in the outbox under keys that name the period (the organization and day fo
 a reminder, the user and level for an escalation, the duty and day for a digest),
 so a restart, a second instance or a second run the same day never sends twice.
 ``dry_run`` renders and returns the mails without writing anything.
+Staff mails point at the item on the staff site (``web.base_url``), never at a
+command: ``base_url`` and the item's ``path`` are part of their context.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from sqlmodel import Session, col, select
 
 from bot.app import App
 from bot.core.nextstep import steps_for
 from bot.core.state import OrgState
-from bot.outbox.chart import funnel_png
 from bot.outbox.outbox import enqueue
 from bot.outbox.render import Rendered, render
 from bot.status import load_all
@@ -29,6 +31,7 @@ from bot.workflow.duties import (
     DUTY_OF_MAILBOX,
     NO_USERS,
     DigestData,
+    Escalation,
     ReviewView,
     due_escalations,
     due_reminders,
@@ -73,6 +76,21 @@ def _queue(bot: App, planned: list[Planned], dry_run: bool) -> list[Rendered]:
     return shown
 
 
+def base_url(bot: App) -> str | None:
+    """Where staff mails link to (``web.base_url``); None: they say "on the staff site"."""
+    return bot.config.web.base_url if bot.config.web else None
+
+
+def escalation_path(e: Escalation) -> str:
+    """The site's page for what an escalation is about (its key says what that is)."""
+    what, _, rest = e.key.partition(":")
+    if what == "review":
+        return f"/review#item-{rest}"
+    if what == "access":
+        return "/find?user=" + quote(rest.rpartition(":")[0], safe="@")
+    return "/find?org=" + quote(e.org_name) if e.org_name else "/"
+
+
 def _reviews(session: Session, bot: App) -> list[ReviewView]:
     items = session.exec(select(ReviewItem).where(col(ReviewItem.resolved_at).is_(None))).all()
     roles = {name: str(b.effective_role) for name, b in bot.config.mailboxes.items()}
@@ -111,7 +129,8 @@ def escalations(bot: App, dry_run: bool = False) -> list[Rendered]:
         duty = getattr(bot.config.staff, e.duty)
         to = str(duty.backup) if e.level == 2 and duty.backup else str(duty.primary)
         planned.append(Planned(f"escalation:{e.key}", "escalation", [to],
-                               {"subject": e.subject, "detail": e.detail, "level": e.level, "duty": e.duty}))
+                               {"subject": e.subject, "detail": e.detail, "level": e.level, "duty": e.duty,
+                                "path": escalation_path(e), "base_url": base_url(bot)}))
     if not dry_run:
         _mark_overdue(bot, today)
     return _queue(bot, planned, dry_run)
@@ -173,9 +192,8 @@ def digests(bot: App, dry_run: bool = False) -> list[Rendered]:
         ctx = {"duty": duty, "today": today.isoformat(), "arrivals": data.arrivals, "waiting": data.waiting,
                "overdue": data.overdue, "health": data.health, "funnel": data.funnel,
                "funnel_max": max([n for _, n in data.funnel] + [1]),
-               "review": [r.__dict__ for r in data.review]}
+               "review": [r.__dict__ for r in data.review], "base_url": base_url(bot)}
         to = [str(getattr(bot.config.staff, duty).primary)]
-        png = funnel_png(data.funnel)
-        ctx["has_chart"] = png is not None
-        planned.append(Planned(f"digest:{duty}:{today.isoformat()}", "digest", to, ctx, inline_png=png))
+        # No PNG chart: the table-cell bars say the same in every client, images blocked or not.
+        planned.append(Planned(f"digest:{duty}:{today.isoformat()}", "digest", to, ctx))
     return _queue(bot, planned, dry_run)

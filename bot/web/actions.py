@@ -4,7 +4,8 @@ Every action is done by the staff member the session names and written to the
 audit log with them as actor (``repo.audit`` inside the use case's transaction).
 Each belongs to a duty (``bot.web.auth.Staff.may``): countersigning is the
 implementation duty's, granting access the access duty's, and any duty may
-settle a review item. Logging in and out is ``bot.web.login``.
+settle a review item (a doubtful document only after confirming, ``bot.web.confirm``).
+Logging in and out is ``bot.web.login``.
 The shared use cases come from ``bot.service``; the web-only ones from
 ``bot.web.usecases``. An action that queued a mail sends the outbox after the
 response (a background task), so the page answers at once.
@@ -22,8 +23,14 @@ from starlette.routing import Route
 
 from bot.service import countersign_agreement, grant_access, resolve_review
 from bot.store.models import HmisUser, Organization
-from bot.web.http import as_id, done, field_text, form, path_id, refused_duty, staff, staff_only, web
+from bot.web.confirm import concerns
+from bot.web.http import as_id, done, field_text, form, page, path_id, refused_duty, staff, staff_only, web
 from bot.web.usecases import Classify, Refused, classify_item, reject_item
+
+
+def _doubts(request: Request, req: Classify) -> list[str]:
+    with Session(web(request).bot.engine) as session:
+        return concerns(session, req)
 
 
 def _after_mail(request: Request, response: Response) -> Response:
@@ -39,6 +46,8 @@ async def review_classify(request: Request) -> Response:
     doc = field_text(data, "document")
     req = Classify(item_id, as_id(doc, "document") if doc else None, field_text(data, "kind") or "unknown",
                    field_text(data, "org", 300), field_text(data, "user", 254), field_text(data, "note", 500))
+    if field_text(data, "confirm") != "1" and (doubts := await run_in_threadpool(_doubts, request, req)):
+        return page(request, "confirm", req=req, concerns=doubts)  # nothing done yet: a second POST confirms
     try:
         message = await run_in_threadpool(classify_item, web(request).bot, req, staff(request).email)
     except Refused as exc:

@@ -18,7 +18,6 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -27,8 +26,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from bot.app import App
+from bot.web import labels
 from bot.web.auth import Gate, Staff, csrf_ok, csrf_token
 from bot.web.board import Rules
+from bot.web.bodies import Bodies
 from bot.web.preview import Previews
 from bot.web.sessions import SessionStore
 
@@ -70,6 +71,7 @@ class Web:
     gate: Gate
     previews: Previews
     sessions: SessionStore
+    bodies: Bodies
     # One flush at a time from this process: a sender (an SMTP connection) is not shared between threads.
     flush_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -147,16 +149,12 @@ def staff_only(handler: Handler) -> Handler:
     return guarded
 
 
-def _local_time(value: datetime | None, tz: Any) -> str:
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     w = web(request)
     who: Staff | None = getattr(request.state, "staff", None)
     base = {
         "staff": who, "csrf": csrf_token(request.session), "flash": request.session.pop("flash", None),
-        "now": w.bot.clock.now(), "page": name, "when": lambda v: _local_time(v, w.bot.clock.tz),
+        "now": w.bot.clock.now(), "page": name, **labels.filters(w.bot.clock.tz),
     }
     html = w.bot.env.get_template(f"web/{name}.html.j2").render(base | context)
     return HTMLResponse(visible(html), status)

@@ -10,15 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.ces.rules import permissions_lacking
 from bot.core.state import OrgState
 from bot.status import org_json, user_json
 from bot.store import repo
-from bot.store.models import AuditEvent, Contact, Document, HmisUser, Organization, ReviewItem, SeenMessage
+from bot.store.models import (
+    AuditEvent,
+    Contact,
+    Document,
+    HmisUser,
+    Organization,
+    OutboxRow,
+    ReviewItem,
+    SeenMessage,
+)
 from bot.web.board import Rules, review_late
-from bot.web.timeline import DocView, Entry, doc_view, org_timeline
+from bot.web.timeline import Body, DocView, Entry, doc_view, org_timeline
 
 
 class NotFound(LookupError):
@@ -39,7 +48,7 @@ class OrgPage:
         return self.org.agreement == "accepted"
 
 
-def org_page(session: Session, org_id: int) -> OrgPage:
+def org_page(session: Session, org_id: int, body: Body = lambda _: "") -> OrgPage:
     try:
         org = repo.load_org(session, org_id)
     except KeyError:
@@ -48,7 +57,7 @@ def org_page(session: Session, org_id: int) -> OrgPage:
     review = list(session.exec(select(ReviewItem).where(
         ReviewItem.org_id == org_id, col(ReviewItem.resolved_at).is_(None))).all())
     return OrgPage(org, org_json(org), {u.email: u.id for u in org.users if u.id is not None}, contacts, review,
-                   org_timeline(session, org))
+                   org_timeline(session, org, body))
 
 
 @dataclass
@@ -99,6 +108,8 @@ class ReviewCard:
     org_name: str
     docs: list[DocView] = field(default_factory=list)
     late: bool = False
+    body: str = ""  # the message's text, shown escaped
+    replies: list[tuple[str, str]] = field(default_factory=list)  # (subject, text) of the mails it was answered with
 
 
 @dataclass
@@ -107,7 +118,15 @@ class ReviewPage:
     org_names: list[str]  # for the organization field's suggestions
 
 
-def review_page(session: Session, rules: Rules) -> ReviewPage:
+def _replies(session: Session, seen_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    out: dict[int, list[tuple[str, str]]] = {}
+    for seen_id, subject, text in session.exec(select(OutboxRow.seen_id, OutboxRow.subject, OutboxRow.text).where(
+            col(OutboxRow.seen_id).in_(seen_ids)).order_by(col(OutboxRow.id))).all():
+        out.setdefault(seen_id or 0, []).append((subject, text))
+    return out
+
+
+def review_page(session: Session, rules: Rules, body: Body = lambda _: "") -> ReviewPage:
     items = session.exec(select(ReviewItem).where(col(ReviewItem.resolved_at).is_(None))
                          .order_by(col(ReviewItem.id))).all()
     seen_ids = [i.seen_id for i in items if i.seen_id is not None]
@@ -116,9 +135,30 @@ def review_page(session: Session, rules: Rules) -> ReviewPage:
     for d in session.exec(select(Document).where(col(Document.seen_id).in_(seen_ids)).order_by(col(Document.id))):
         docs.setdefault(d.seen_id, []).append(doc_view(d, bool(seen[d.seen_id].archive_path)))
     names = dict(session.exec(select(Organization.id, Organization.name).order_by(col(Organization.name))).all())
+    replies = _replies(session, [i for i in seen_ids if i is not None])
     cards = [ReviewCard(i, seen.get(i.seen_id) if i.seen_id else None, names.get(i.org_id, "") if i.org_id else "",
-                        docs.get(i.seen_id or 0, []), review_late(i.created_at, rules)) for i in items]
+                        docs.get(i.seen_id or 0, []), review_late(i.created_at, rules),
+                        body(seen[i.seen_id].archive_path) if i.seen_id in seen else "",
+                        replies.get(i.seen_id or 0, [])) for i in items]
     return ReviewPage(cards, list(names.values()))
+
+
+def find(session: Session, email: str, name: str) -> str | None:
+    """The page of a user (or, failing that, the organization of a contact) by address, or of an organization."""
+    email = email.strip().lower()
+    if email:
+        user = session.exec(select(HmisUser.id).where(func.lower(HmisUser.email) == email)).first()
+        if user is not None:
+            return f"/users/{user}"
+        org_id = session.exec(select(Contact.org_id).where(func.lower(Contact.email) == email)).first()
+        return f"/orgs/{org_id}" if org_id is not None else None
+    wanted = " ".join(name.lower().split())
+    if not wanted:
+        return None
+    for org in session.exec(select(Organization)).all():
+        if wanted in (" ".join(n.lower().split()) for n in [org.name, *org.aliases]):
+            return f"/orgs/{org.id}"
+    return None
 
 
 def document_source(session: Session, doc_id: int) -> tuple[Document, str]:

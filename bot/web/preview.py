@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-WIDTHS = (320, 1200)  # thumbnail in the timeline, full size when clicked
+WIDTHS = (640, 1400)  # beside the fields read from it (shown up to 560 px, sharp on 2x screens), full size when clicked
 MAX_FILE_BYTES = 64 * 1024 * 1024
 _MEM_BYTES = 768 * 1024 * 1024
 _WALL_S = 20.0

@@ -2,8 +2,11 @@
 
 Five or six queries for any organization: its seen messages, the documents read
 from them (with the checks the bot made), the audit events (the bot's state changes
-and staff actions), the mails it sent (text and HTML bodies are not loaded: the
-subject is enough here), and its review items. Entries are newest first.
+and staff actions), the mails it sent (their text; the HTML body is not loaded), and
+its review items. A message's body is read from the archive (``bot.web.bodies``).
+Entries are in the order things happened, oldest first, and a reply always comes
+after the message it answers, even when the mailbox's arrival time is later than the
+moment the bot answered (a server's clock, a delayed delivery).
 
 The audit and outbox tables are the largest, so they are queried through their
 indexes (``audit_event.org_id``; ``outbox.to_key`` and ``outbox.key``) and never with
@@ -12,6 +15,7 @@ a condition that makes the database read every row (an OR on an unindexed column
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.state import OrgState
 from bot.store.models import AuditEvent, Document, OutboxRow, ReviewItem, SeenMessage
+from bot.web.labels import ACTIONS, KINDS, OUTCOMES, words
 
 
 @dataclass
@@ -56,13 +61,22 @@ class Entry:
     lines: list[str] = field(default_factory=list)
     docs: list[DocView] = field(default_factory=list)
     late: bool = False
+    body: str = ""  # a message's text or a reply's text, shown escaped
+    seen_id: int | None = None  # the message this entry is, or answers
+    rank: int = 0  # the order of entries at the same moment: the message, then what it caused
+
+
+Body = Callable[[str | None], str]
+_RANK = {"message": 0, "state": 1, "review": 2, "reply": 3}
 
 
 def _detail(detail: dict[str, Any]) -> list[str]:
     out = []
     for key, value in detail.items():
+        if value is None or value == "":
+            continue  # "problem: None" says nothing
         shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        out.append(f"{key.replace('_', ' ')}: {shown}")
+        out.append(f"{key.replace('_', ' ').capitalize()}: {KINDS.get(shown, shown) if shown else shown}")
     return out
 
 
@@ -77,12 +91,12 @@ def _messages(session: Session, org_id: int) -> tuple[list[SeenMessage], dict[in
     return seen, by_seen
 
 
-def _message_entry(s: SeenMessage, docs: list[DocView]) -> Entry:
-    lines = [f"to the {s.mailbox} inbox; read as {s.kind}; outcome {s.outcome}"]
+def _message_entry(s: SeenMessage, docs: list[DocView], body: Body) -> Entry:
+    lines = [f"To the {s.mailbox} inbox · {words(s.kind, KINDS)} · {words(s.outcome, OUTCOMES)}"]
     if s.error:
-        lines.append(f"error: {s.error}")
+        lines.append(f"Problem: {s.error}")
     return Entry(s.received_at, "message", f"Message from {s.sender}: {s.subject or '(no subject)'}",
-                 s.sender, lines, docs)
+                 s.sender, lines, docs, body=body(s.archive_path), seen_id=s.id)
 
 
 def _events(session: Session, org: OrgState, seen_ids: set[int | None]) -> list[AuditEvent]:
@@ -112,21 +126,25 @@ def _handoff_keys(session: Session, events: list[AuditEvent], mids: dict[int | N
 
 
 def _outbox(session: Session, org: OrgState, seen: list[SeenMessage], keys: list[str]) -> list[Entry]:
-    """Mails to the organization's people (to_key index) and its hand-offs (key index); no body loaded."""
+    """Mails to the organization's people (to_key index) and its hand-offs (key index), with their text."""
     ids = {s.id for s in seen}
     addresses = sorted({c.email for c in org.contacts} | {u.email for u in org.users} | {s.sender for s in seen})
     columns = (OutboxRow.kind, OutboxRow.to_addrs, OutboxRow.subject, OutboxRow.status, OutboxRow.created_at,
-               OutboxRow.sent_at, OutboxRow.error, OutboxRow.org_id, OutboxRow.seen_id)
+               OutboxRow.sent_at, OutboxRow.error, OutboxRow.org_id, OutboxRow.seen_id, OutboxRow.text)
     query = sa_select(*map(col, columns)).where(
         or_(col(OutboxRow.to_key).in_(addresses), col(OutboxRow.key).in_(keys)))
     out = []
-    for kind, to, subject, status, created, sent, error, org_id, seen_id in session.execute(query).all():
+    for _kind, to, subject, status, created, sent, error, org_id, seen_id, body in session.execute(query).all():
         if org_id not in (org.id, None) and seen_id not in ids:
             continue  # a person who also works for another organization: that one's mail
-        lines = [f"{kind} to {', '.join(to)}: {status}"] + ([f"error: {error}"] if error else [])
+        lines = [f"To {', '.join(to)} · {_STATUS.get(status, status)}"] + ([f"Problem: {error}"] if error else [])
         out.append(Entry(sent or created, "reply", f"Mail sent: {subject}" if sent else f"Mail queued: {subject}",
-                         "bot", lines, late=status in ("failed", "unknown")))
+                         "bot", lines, late=status in ("failed", "unknown"), body=body, seen_id=seen_id))
     return out
+
+
+_STATUS = {"sent": "sent", "pending": "waiting to be sent", "failed": "could not be sent",
+           "unknown": "may not have been sent (check with the recipient)", "bounced": "came back undeliverable"}
 
 
 def _reviews(session: Session, org_id: int, seen_ids: list[int | None]) -> list[Entry]:
@@ -134,21 +152,34 @@ def _reviews(session: Session, org_id: int, seen_ids: list[int | None]) -> list[
     out = []
     for r in session.exec(query).all():
         out.append(Entry(r.created_at, "review", f"Sent to the review queue (#{r.id}): {r.reason}", "bot",
-                         late=r.resolved_at is None))
+                         late=r.resolved_at is None, seen_id=r.seen_id))
         if r.resolved_at is not None:
             out.append(Entry(r.resolved_at, "review", f"Review item #{r.id} resolved", r.resolved_by or "",
                              [r.resolution or ""]))
     return out
 
 
-def org_timeline(session: Session, org: OrgState) -> list[Entry]:
+def in_order(entries: list[Entry]) -> list[Entry]:
+    """Oldest first; what a message caused (state, review, reply) never before the message itself."""
+    arrived = {e.seen_id: e.at for e in entries if e.kind == "message"}
+    for e in entries:
+        e.rank = _RANK.get(e.kind, 1)
+
+    def key(e: Entry) -> tuple[datetime, int]:
+        start = arrived.get(e.seen_id) if e.kind != "message" else None
+        return (max(e.at, start) if start else e.at), e.rank
+
+    return sorted(entries, key=key)
+
+
+def org_timeline(session: Session, org: OrgState, body: Body = lambda _: "") -> list[Entry]:
     assert org.id is not None
     seen, docs = _messages(session, org.id)
     ids = {s.id for s in seen}
     events = _events(session, org, ids)
     keys = _handoff_keys(session, events, {s.id: s.message_id for s in seen})
-    entries = [_message_entry(s, docs.get(s.id or 0, [])) for s in seen]
-    entries += [Entry(e.at, "state", e.action.replace("_", " "), e.actor, _detail(e.detail)) for e in events]
+    entries = [_message_entry(s, docs.get(s.id or 0, []), body) for s in seen]
+    entries += [Entry(e.at, "state", words(e.action, ACTIONS), e.actor, _detail(e.detail),
+                      seen_id=e.seen_id) for e in events]
     entries += _outbox(session, org, seen, keys) + _reviews(session, org.id, list(ids))
-    entries.sort(key=lambda e: e.at, reverse=True)
-    return entries
+    return in_order(entries)

@@ -1,4 +1,5 @@
-"""The site's pages (GET): board, organization, user, review queue, page previews, login.
+"""The site's pages (GET): board, organization, user, review queue, page previews, login, and
+``/find``, where staff mails link to a person or organization by address or name.
 
 Each handler reads in a worker thread (the database driver blocks) and renders
 one template; none of them changes anything.
@@ -49,7 +50,7 @@ async def organization(request: Request) -> Response:
 
     def read() -> pages.OrgPage:
         with Session(w.bot.engine) as session:
-            return pages.org_page(session, org_id)
+            return pages.org_page(session, org_id, w.bodies.text)
 
     try:
         data = await run_in_threadpool(read)
@@ -79,9 +80,27 @@ async def review(request: Request) -> Response:
 
     def read() -> pages.ReviewPage:
         with Session(w.bot.engine) as session:
-            return pages.review_page(session, w.rules())
+            return pages.review_page(session, w.rules(), w.bodies.text)
 
     return page(request, "review", data=await run_in_threadpool(read), kinds=KINDS, widths=WIDTHS)
+
+
+@staff_only
+async def find(request: Request) -> Response:
+    """Where a staff mail's link lands: ``?user=EMAIL`` or ``?org=NAME`` to that person's or organization's page."""
+    w = web(request)
+    email, name = request.query_params.get("user", "")[:320], request.query_params.get("org", "")[:300]
+
+    def read() -> str | None:
+        with Session(w.bot.engine) as session:
+            return pages.find(session, email, name)
+
+    to = await run_in_threadpool(read)
+    if to is None:
+        what = email or name or "nothing"
+        return page(request, "error", 404, message=f"Nobody and no organization is recorded as {what!r}: "
+                                                   "it may be waiting in the review queue.")
+    return RedirectResponse(to, 303)
 
 
 @staff_only
@@ -115,5 +134,6 @@ ROUTES = [
     Route("/orgs/{org_id}", organization, methods=["GET"]),
     Route("/users/{user_id}", user, methods=["GET"]),
     Route("/review", review, methods=["GET"]),
+    Route("/find", find, methods=["GET"]),
     Route("/documents/{doc_id}/pages/{page}.png", preview, methods=["GET"]),
 ]

@@ -47,7 +47,7 @@ def test_replies_render_text_and_html(name: str) -> None:
 def test_handoff_names_user_org_role_and_due_date() -> None:
     out = render(make_env(), "handoff", HANDOFF)
     assert "2026-12-04" in out.subject and "CES_Outreach" in out.subject
-    assert "View Housing Resource List" in out.text and "hmisbot grant j@h.org" in out.text
+    assert "View Housing Resource List" in out.text and "the user's page on the staff site" in out.text
 
 
 def test_missing_value_is_an_error_not_an_empty_sentence() -> None:

@@ -21,9 +21,13 @@ pytestmark = pytest.mark.slow  # builds the demo once per session
 
 
 def post(client: TestClient, path: str, **data: str) -> str:
-    """POST a form from the page that shows it; return the page it leads to (with its flash message)."""
+    """POST a form from the page that shows it; return the page it leads to (with its flash message).
+
+    Filing is posted as confirmed: asking first is test_confirm.py's subject, filing itself is these tests'.
+    """
     token = csrf_of(client.get("/review").text)
-    r = client.post(path, data={"csrf": token, **data})
+    confirmed = {"confirm": "1"} if path.endswith("/classify") else {}
+    r = client.post(path, data={"csrf": token, **confirmed, **data})
     assert r.status_code == 303, r.text
     return str(client.get(r.headers["location"]).text)
 
@@ -82,7 +86,7 @@ def test_filing_a_form_records_it_and_makes_a_ready_user_due(site: Site, staff: 
     assert handoff["To"] == "hmis.access@lahsa.org"
     # The organization's timeline now shows the message, the staff action and the hand-off.
     org_page = staff.get("/orgs/1").text
-    assert "review classified" in org_page and f"by {EMAIL}" in org_page and "Priya Shah" in org_page
+    assert "Review item filed" in org_page and f"by {EMAIL}" in org_page and "Priya Shah" in org_page
 
 
 def test_filing_refuses_what_it_cannot_do(site: Site, staff: TestClient) -> None:

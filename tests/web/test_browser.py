@@ -129,7 +129,7 @@ def _read_pages(page: Any, base: str) -> None:
     page.get_by_role("link", name="James Carter").click()
     expect(page.locator("h1")).to_have_text("James Carter")
     expect(page.locator("main")).to_contain_text("CES_Outreach")
-    expect(page.locator("main")).to_contain_text("overdue")
+    expect(page.locator("main")).to_contain_text("Overdue")
     _shoot(page, "04-user")
 
 

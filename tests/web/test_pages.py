@@ -65,10 +65,11 @@ def test_every_page_renders_on_both_databases(big: Site) -> None:
 def test_org_timeline_shows_messages_documents_checks_state_changes_and_replies(site: Site,
                                                                                 staff: TestClient) -> None:
     page = staff.get("/orgs/1").text
-    for expected in ("Message from daniel.kim@hopeharbor.org", "Hope Harbor Org Agreement.pdf", "coc section blank",
-                     "agreement accepted",
+    for expected in ("Message from daniel.kim@hopeharbor.org", "Hope Harbor Org Agreement.pdf",
+                     "CoC Representative section left blank",
+                     "Organization Agreement accepted",
                      # the access hand-off came from a training roster, a message of no organization
-                     "Mail sent: HMIS access due 2026-12-08: James Carter", "user ready"):
+                     "Mail sent: HMIS access due 2026-12-08: James Carter", "User ready for access"):
         assert expected in page, expected
     # The receipt for the agreement (its subject names what was received, not always the sender's words).
     assert re.search(r"Mail sent: (Received|Accepted): [^<]*Organization Agreement", page)
@@ -79,8 +80,9 @@ def test_org_timeline_shows_messages_documents_checks_state_changes_and_replies(
 def test_user_page_shows_roles_trainings_forms_role_and_due_date(site: Site, staff: TestClient) -> None:
     james = site.sql("SELECT id FROM hmis_user WHERE email = 'james.carter@hopeharbor.org'")[0][0]
     page = staff.get(f"/users/{james}").text
-    for expected in ("outreach", "HMIS 10", "HMIS 102", "user agreement", "hmis10 acknowledgement", "CES_Outreach",
-                     "2026-12-08", "scan0042.pdf", "Record access granted"):
+    for expected in ("outreach", "HMIS 10", "HMIS 102", "User Agreement", "HMIS 10 Acknowledgement Form",
+                     "CES_Outreach",
+                     "Tue Dec 8, 2026", "scan0042.pdf", "Record access granted"):
         assert expected in page, expected
 
 
@@ -94,10 +96,10 @@ def _png(client: TestClient, path: str) -> Image.Image:
 def test_previews_render_scans_pdfs_and_photos_from_the_archive(site: Site, staff: TestClient) -> None:
     docs = dict(site.sql("SELECT filename, id FROM document"))
     pdf = _png(staff, f"/documents/{docs['Hope Harbor Org Agreement.pdf']}/pages/2.png")
-    assert pdf.width == 320 and pdf.height > 320  # a portrait page
-    assert _png(staff, f"/documents/{docs['scan0042.pdf']}/pages/1.png?size=full").width == 1200
+    assert pdf.width == 640 and pdf.height > 640  # a portrait page, large enough to read beside its fields
+    assert _png(staff, f"/documents/{docs['scan0042.pdf']}/pages/1.png?size=full").width == 1400
     photo = _png(staff, f"/documents/{docs['IMG_2231.jpg']}/pages/1.png")
-    assert photo.width <= 320 and sum(1 for n in photo.convert("L").histogram() if n) > 16  # a photo, not a blank image
+    assert photo.width <= 640 and sum(1 for n in photo.convert("L").histogram() if n) > 16  # a photo, not a blank image
     assert staff.get(f"/documents/{docs['forms.pdf']}/pages/1.png").status_code == 404  # unreadable: no preview
     assert staff.get(f"/documents/{docs['scan0042.pdf']}/pages/9.png").status_code == 404  # no such page
 

@@ -1,0 +1,98 @@
+"""Plain words for the site: the labels staff read instead of the codes the database keeps.
+
+Every page gets these as Jinja filters (``kind_label``, ``outcome_label`` ...), so a
+code never reaches a page by accident: an unknown code is shown with its underscores
+turned into spaces, never as ``hmis10_acknowledgement``. Times are the configured
+timezone's, written for people ("Thu Dec 3, 2026, 10:00 AM").
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from bot.workflow.decide import LABEL
+
+KINDS = LABEL | {
+    "unknown": "Not recognized",
+    "program_setup_request": "Program setup request",
+    "program_setup_confirmation": "Program setup confirmation",
+    "account_support": "Account or password question",
+    "training_roster": "Training completion roster",
+    "user_roster": "User roster",
+    "auto_reply": "Automatic reply",
+    "bounce": "Bounced mail",
+    "other": "Other mail",
+    "": "Not read yet",
+}
+OUTCOMES = {
+    "processed": "Handled by the bot",
+    "review": "Sent to the review queue",
+    "baseline": "Already waiting when the bot started (left alone)",
+    "failed": "Failed (will be retried)",
+    "pending": "Not handled yet",
+}
+SOURCES = {"text_layer": "read from the PDF's text", "ocr": "read from the scanned image", "none": "no text found"}
+CHECKS = {
+    "signed": ("Signed", "Not signed"),
+    "filled": ("Filled in", "Not filled in"),
+    "coc_section_blank": ("CoC Representative section left blank", "CoC Representative section is filled in"),
+}
+ACCESS = {
+    "blocked": "Not ready", "waiting_on_user": "Waiting on the user", "ready": "Ready for an account",
+    "granted": "Granted", "overdue": "Overdue",
+}
+
+
+ACTIONS = {
+    "access_granted": "HMIS access recorded as granted", "agreement_accepted": "Organization Agreement accepted",
+    "agreement_rejected": "Organization Agreement not accepted", "form_accepted": "Form accepted",
+    "held_for_review": "Held for a person to review", "organization_created": "Organization created",
+    "setup_requested": "Program setup requested", "setup_confirmed": "Program setup confirmed",
+    "setup_followup": "Program setup follow-up", "user_created": "User added", "user_ready": "User ready for access",
+    "review_classified": "Review item filed", "review_rejected": "Review item rejected with a reply",
+    "review_resolved": "Review item closed", "countersigned": "Agreement countersigned by LAHSA",
+    "address_undeliverable": "Address undeliverable", "support_handoff": "Passed to account support",
+}
+
+
+def words(code: str, table: dict[str, str]) -> str:
+    return table.get(code, code.replace("_", " ").capitalize())
+
+
+def check_label(name: str, ok: bool) -> str:
+    passed, failed = CHECKS.get(name, (name.replace("_", " ").capitalize() + ": yes",
+                                      name.replace("_", " ").capitalize() + ": no"))
+    return passed if ok else failed
+
+
+def local_time(value: datetime | None, tz: tzinfo) -> str:
+    """``Thu Dec 3, 2026, 10:00 AM`` in the configured timezone; naive values are UTC (as stored)."""
+    if value is None:
+        return ""
+    from datetime import UTC
+
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
+    return f"{local:%a %b} {local.day}, {local:%Y}, {local:%I:%M %p}".replace(", 0", ", ", 1)
+
+
+def local_date(value: date | str | None) -> str:
+    """``Thu Dec 3, 2026`` from a date or an ISO date string."""
+    if not value:
+        return ""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day:%a %b} {day.day}, {day:%Y}"
+
+
+def filters(tz: tzinfo) -> dict[str, Any]:
+    """The Jinja filters of every page."""
+    return {
+        "kind_label": lambda c: words(str(c), KINDS),
+        "outcome_label": lambda c: words(str(c), OUTCOMES),
+        "source_label": lambda c: words(str(c), SOURCES),
+        "access_label": lambda c: words(str(c), ACCESS),
+        "action_label": lambda c: words(str(c), ACTIONS),
+        "check_label": check_label,
+        "day": local_date,
+        "when": lambda v: local_time(v, tz),
+    }
