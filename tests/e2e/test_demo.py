@@ -64,7 +64,7 @@ def test_demo_moves_the_database_and_fills_the_outbox(demo: tuple[Path, str]) ->
         assert sorted(luis.roles) == ["assessment_only", "housing_provider"] and luis.access == "waiting_on_user"
         reasons = [r.reason for r in s.exec(select(ReviewItem)).all()]
         assert any("could not read forms.pdf" in r for r in reasons)
-        assert any("no form and no request" in r for r in reasons)
+        assert any("not a form or a request handled automatically" in r for r in reasons)
         rows = s.exec(select(OutboxRow)).all()
         assert all(r.status == "sent" for r in rows)
     engine.dispose()

@@ -303,7 +303,7 @@ def test_poll_once_end_to_end_as_a_subprocess(lahsa, smtp, secrets, db_url, engi
         "Harbor Homes PSH": "not_needed"}
     reasons = sorted(r.reason for r in rows(engine, ReviewItem))
     assert any("could not read forms.pdf" in r for r in reasons)
-    assert any("no form and no request" in r for r in reasons)
+    assert any("not a form or a request handled automatically" in r for r in reasons)
     outbox = rows(engine, OutboxRow)
     assert len(outbox) == 6 and {r.status for r in outbox} == {"sent"}
     states = {m.mailbox: m for m in rows(engine, MailboxState)}
