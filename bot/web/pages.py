@@ -116,6 +116,9 @@ class ReviewCard:
 class ReviewPage:
     cards: list[ReviewCard]
     org_names: list[str]  # for the organization field's suggestions
+    page: int = 1
+    pages: int = 1
+    total: int = 0
 
 
 def _replies(session: Session, seen_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
@@ -126,9 +129,16 @@ def _replies(session: Session, seen_ids: list[int]) -> dict[int, list[tuple[str,
     return out
 
 
-def review_page(session: Session, rules: Rules, body: Body = lambda _: "") -> ReviewPage:
-    items = session.exec(select(ReviewItem).where(col(ReviewItem.resolved_at).is_(None))
-                         .order_by(col(ReviewItem.id))).all()
+PER_PAGE = 25  # review cards a page: a flood of items must not make a page no browser can load
+
+
+def review_page(session: Session, rules: Rules, body: Body = lambda _: "", page: int = 1) -> ReviewPage:
+    open_items = col(ReviewItem.resolved_at).is_(None)
+    total = session.exec(select(func.count()).select_from(ReviewItem).where(open_items)).one()
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(page, 1), pages)
+    items = session.exec(select(ReviewItem).where(open_items).order_by(col(ReviewItem.id))
+                         .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     seen_ids = [i.seen_id for i in items if i.seen_id is not None]
     seen = {s.id: s for s in session.exec(select(SeenMessage).where(col(SeenMessage.id).in_(seen_ids))).all()}
     docs: dict[int, list[DocView]] = {}
@@ -140,7 +150,7 @@ def review_page(session: Session, rules: Rules, body: Body = lambda _: "") -> Re
                         docs.get(i.seen_id or 0, []), review_late(i.created_at, rules),
                         body(seen[i.seen_id].archive_path) if i.seen_id in seen else "",
                         replies.get(i.seen_id or 0, [])) for i in items]
-    return ReviewPage(cards, list(names.values()))
+    return ReviewPage(cards, list(names.values()), page, pages, total)
 
 
 def find(session: Session, email: str, name: str) -> str | None:

@@ -78,9 +78,13 @@ async def user(request: Request) -> Response:
 async def review(request: Request) -> Response:
     w = web(request)
 
+    number = request.query_params.get("page", "1")
+    # Any run of digits is a page (clamped to the last one); anything else is the first page.
+    wanted = (int(number) if len(number) <= 9 else 10**9) if number.isdigit() else 1
+
     def read() -> pages.ReviewPage:
         with Session(w.bot.engine) as session:
-            return pages.review_page(session, w.rules(), w.bodies.text)
+            return pages.review_page(session, w.rules(), w.bodies.text, wanted)
 
     return page(request, "review", data=await run_in_threadpool(read), kinds=KINDS, widths=WIDTHS)
 

@@ -156,3 +156,28 @@ def test_staff_without_duties_written_are_administrators() -> None:
            for u in config.web.users}
     assert may == {"Ana": [True] * 4, "Tess": [True, False, True, False], "Abe": [True, False, False, True],
                    "Ian": [True, True, False, False], "Rita": [False] * 4, "Max": [True] * 4}
+
+
+def test_the_review_queue_paginates(site: Site, staff: TestClient) -> None:
+    """Issue 14, row 6: 490 items made a 65 MB page no browser could load; 25 cards a page now."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from bot.store.models import ReviewItem
+
+    before = site.sql("SELECT count(*) FROM review_item WHERE resolved_at IS NULL")[0][0]
+    with Session(site.bot.engine) as session:
+        for i in range(60):
+            session.add(ReviewItem(reason=f"flood {i}", mailbox="support", subject=f"flood {i}",
+                                   sender="x@flood.example", created_at=datetime(2026, 12, 3, tzinfo=UTC)))
+        session.commit()
+    total = before + 60
+    pages = -(-total // 25)
+    first = staff.get("/review").text
+    assert f"{total} messages" in first and f"page 1 of {pages}" in first and "Later items" in first
+    last = staff.get(f"/review?page={pages}").text
+    assert f"page {pages} of {pages}" in last and "Earlier items" in last and "flood 59" in last
+    assert "flood 59" not in first
+    assert f"page 1 of {pages}" in staff.get("/review?page=abc").text
+    assert f"page {pages} of {pages}" in staff.get("/review?page=99999999999999").text
