@@ -1,26 +1,35 @@
-"""Benchmark of the documents package on the generated, labelled corpus.
+"""Benchmark of the documents package on labelled corpora.
 
-Prints per-kind precision/recall (text PDFs and scans/photos apart), look-alikes
-taken for forms, signature and CoC-check accuracy, field accuracy, ms per page,
-and the time to decide the kind of a scanned page and to read a whole form.
+Without `--heldout`: the project's own generated corpus (tests/docgen.py), with
+per-kind precision/recall (text PDFs and scans/photos apart), look-alikes taken
+for forms, signature and CoC-check accuracy, field accuracy and timings.
+
+With `--heldout DIR` (a corpus written by `python -m bench.heldout.generate DIR`):
+one summary table, side by side, for the own set, the held-out "tune" half and
+the held-out "test" half.  `--show tune` lists the tune half's misses; the test
+half's misses are never printed (tune on `tune`, report `test`).
 
     .venv/bin/python bench/classify.py [--small] [--workers 2]
+    .venv/bin/python bench/classify.py --heldout /tmp/heldout [--sets own,tune,test] [--show tune]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import docgen  # noqa: E402
+from rapidfuzz import fuzz  # noqa: E402
 
 from bot.documents.classify import classify_page  # noqa: E402
 from bot.documents.extract import open_source  # noqa: E402
@@ -105,11 +114,7 @@ def timings(samples: list[docgen.Sample]) -> None:
           f"(p90 {statistics.quantiles(form_ms, n=10)[-1]:.0f}); {statistics.median(page_ms):.0f} ms/page")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--small", action="store_true")
-    ap.add_argument("--workers", type=int, default=2)
-    args = ap.parse_args()
+def own_set(args: argparse.Namespace) -> None:
     t = time.perf_counter()
     samples = docgen.corpus(full=not args.small)
     print(f"corpus: {len(samples)} samples generated in {time.perf_counter() - t:.1f} s")
@@ -128,6 +133,161 @@ def main() -> None:
     report_checks(rows)
     report_fields(rows)
     timings(samples[:: 2 if args.small else 3])
+
+
+# ---- side-by-side summary: own set, held-out tune half, held-out test half ----
+
+@dataclass
+class Case:
+    """One file with what it should yield, and (once read) what it yielded."""
+
+    name: str
+    render: str  # "text" for a text-layer PDF; anything else is an image
+    kind: str
+    signed: bool | None
+    coc_blank: bool | None
+    fields: dict[str, str]
+    data: bytes = b""
+    got: FormResult | None = None
+    kind_ms: float = 0.0
+    read_ms: float = 0.0
+    pages: int = 1
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _timed_read(data: bytes, name: str) -> tuple[list[FormResult], float, float]:
+    """read_document (the path `classify --json` takes, minus the sandbox's pipe),
+    timed: first-page kind decision, then the whole file."""
+    t0 = time.perf_counter()
+    src = open_source(data, 50)
+    try:
+        page = src.look(0)
+        if classify_page(page.band_text, page.text if page.complete else None) is None:
+            src.read_full(page)
+    finally:
+        src.close()
+    t1 = time.perf_counter()
+    res = read_document(data, name)
+    return res, (t1 - t0) * 1000, (time.perf_counter() - t1) * 1000
+
+
+def _canon(fields: dict[str, str]) -> dict[str, str]:
+    # the reader names a user form's organization "agency"; the truths say "organization"
+    out = dict(fields)
+    if "agency" in out:
+        out.setdefault("organization", out.pop("agency"))
+    return out
+
+
+def load_own(small: bool) -> list[Case]:
+    return [Case(s.paper.name, s.render, s.paper.kind, s.paper.signed if s.paper.kind in FORM_KINDS else None,
+                 s.paper.coc_blank if s.render != "photo" else None, _canon(s.paper.fields), s.data)
+            for s in docgen.corpus(full=not small)]
+
+
+def load_heldout(folder: Path, half: str) -> list[Case]:
+    rows = [json.loads(line) for line in (folder / "truth.jsonl").read_text().splitlines() if line.strip()]
+    return [Case(r["file"], r["render"], r["kind"], r["signed"], r["coc_section_blank"], _canon(r["fields"]),
+                 (folder / r["file"]).read_bytes(), pages=r["pages"], extra={"layout": r["layout"]})
+            for r in rows if r["half"] == half]
+
+
+def read_all(cases: list[Case], workers: int) -> None:
+    with ProcessPoolExecutor(workers) as ex:
+        futs = [ex.submit(_timed_read, c.data, c.name) for c in cases]
+        for c, f in zip(cases, futs, strict=True):
+            res, c.kind_ms, c.read_ms = f.result()
+            forms = [r for r in res if r.kind != "unknown"]
+            c.got = forms[0] if forms else res[0]
+            c.pages = max(sum(len(r.pages) for r in res), 1)
+
+
+def field_ok(key: str, got: str, want: str) -> bool:
+    """Fuzzy >= 90 after case/space folding; a date must be the same day (one digit
+    off is another day, which a ratio of 90 would accept)."""
+    g, w = " ".join(got.lower().split()), " ".join(want.lower().split())
+    return g == w if key == "date" else fuzz.ratio(g, w) >= 90
+
+
+def _frac(ok: int, n: int) -> str:
+    return f"{ok}/{n} = {ok / n:.3f}" if n else "-"
+
+
+def summary(cases: list[Case]) -> dict[str, str]:
+    got = [(c, c.got) for c in cases if c.got is not None]
+    out = {"files": str(len(got)), "kind": _frac(sum(r.kind == c.kind for c, r in got), len(got)),
+           "look-alikes taken for a form": str(sum(c.kind == "unknown" and r.kind != "unknown" for c, r in got))}
+    sig = [(c, r) for c, r in got if c.signed is not None and c.kind in FORM_KINDS]
+    out["signed"] = _frac(sum(bool(r.checks.get("signed")) == c.signed for c, r in sig), len(sig))
+    coc = [(c, r) for c, r in got if c.coc_blank is not None]
+    out["coc_section_blank"] = _frac(sum(r.checks.get("coc_section_blank") == c.coc_blank for c, r in coc), len(coc))
+    per: dict[str, list[bool]] = {}
+    for c, r in got:
+        have = _canon(dict(r.fields))
+        for key, want in c.fields.items():
+            ok = field_ok(key, have.get(key, ""), want)
+            for group in ("fields", f"fields: {'text PDF' if c.render == 'text' else 'image'}", f"  {key}"):
+                per.setdefault(group, []).append(ok)
+    for group in sorted(per, key=lambda g: (g.startswith("  "), g)):
+        out[group] = _frac(sum(per[group]), len(per[group]))
+    text = [c.read_ms / c.pages for c in cases if c.render == "text"]
+    scans = [c for c in cases if c.render != "text"]
+    out["text PDF ms/page (median)"] = f"{statistics.median(text):.0f}" if text else "-"
+    out["scan: kind of 1st page ms (median)"] = f"{statistics.median(c.kind_ms for c in scans):.0f}" if scans else "-"
+    forms = [c.read_ms for c in scans if c.kind != "unknown"]
+    out["scan: whole form ms (median)"] = f"{statistics.median(forms):.0f}" if forms else "-"
+    return out
+
+
+def show_misses(cases: list[Case]) -> None:
+    for c in cases:
+        r = c.got
+        if r is None:
+            continue
+        have = _canon(dict(r.fields))
+        bad = {k: (have.get(k, ""), w) for k, w in c.fields.items() if not field_ok(k, have.get(k, ""), w)}
+        sig_bad = c.signed is not None and bool(r.checks.get("signed")) != c.signed
+        coc_bad = c.coc_blank is not None and r.checks.get("coc_section_blank") != c.coc_blank
+        if r.kind != c.kind or sig_bad or coc_bad or bad:
+            print(f"{c.name} {c.extra.get('layout', '')} {c.render}: kind {r.kind}/{c.kind} "
+                  f"checks {dict(r.checks)} want signed={c.signed} coc={c.coc_blank}")
+            for k, (g, w) in bad.items():
+                print(f"    {k}: {g!r} != {w!r}")
+
+
+def heldout(args: argparse.Namespace) -> None:
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    if args.show == "test":
+        sys.exit("the test half is for reporting only: its misses are never shown")
+    columns: dict[str, dict[str, str]] = {}
+    for name in sets:
+        t = time.perf_counter()
+        cases = load_own(args.small) if name == "own" else load_heldout(Path(args.heldout), name)
+        read_all(cases, args.workers)
+        print(f"{name}: {len(cases)} files read in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+        columns[name] = summary(cases)
+        if args.show == name:
+            show_misses(cases)
+    keys = list(dict.fromkeys(k for col in columns.values() for k in col))
+    width = max(len(k) for k in keys) + 2
+    print(f"\n{'measure':{width}s}" + "".join(f"{n:>22s}" for n in columns))
+    for k in keys:
+        print(f"{k:{width}s}" + "".join(f"{col.get(k, '-'):>22s}" for col in columns.values()))
+    print(f"\n(timings: {args.workers} worker processes reading at once, one per core)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--small", action="store_true")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--heldout", help="folder written by `python -m bench.heldout.generate`")
+    ap.add_argument("--sets", default="own,tune,test", help="with --heldout: which columns (own, tune, test)")
+    ap.add_argument("--show", choices=["own", "tune", "test"], help="with --heldout: list that set's misses")
+    args = ap.parse_args()
+    if args.heldout:
+        heldout(args)
+    else:
+        own_set(args)
 
 
 if __name__ == "__main__":
