@@ -1,10 +1,11 @@
-"""Is the form signed, is the CoC Representative block blank, is it filled in at all.
+"""Is the form signed by its principal signer, is the CoC Representative block
+blank, is it filled in at all.
 
 Decided from ink, never from text: a signature is strokes, which OCR cannot read
-and text layers do not hold.  The areas to look at come from the labels' word
-boxes (OCR or text layer) and the ink is measured as dark-pixel density against
-the local paper tone, after dropping isolated specks (scanner noise) and the
-printed underline.  PURE: words and a grey-level array in, booleans out.
+and text layers do not hold (`ink`).  The areas to look at come from the labels
+(`layout`): a signature label's area is right of it ("By:", "X", "Signature:"),
+over the rule it captions, or under it (a label above a box).  Whose signature it
+is comes from the label's role.  PURE: words and page ink in, booleans out.
 """
 
 from __future__ import annotations
@@ -16,16 +17,15 @@ from itertools import pairwise
 import numpy as np
 from numpy.typing import NDArray
 
-from bot.documents.layout import Label, coc_block, find_labels, signature_area
+from bot.documents.ink import SIGNATURE_SPAN, ImageInk, PageInk
+from bot.documents.layout import Label, find_labels, value_words
 from bot.documents.model import ORGANIZATION_AGREEMENT
 from bot.documents.words import Box, Word
 
 INK_FRACTION = 0.004  # share of the area's pixels that are ink
 SIGNATURE_WIDTH = 0.09  # page width (~3/4 inch) a signature's ink spreads over: strokes, not a blot
 VALUE_WIDTH = 0.04  # a written value (a short date) may be narrower
-SIGNATURE_LABELS = {"signature", "user signature"}
-FILL_LABELS = {"printed name", "name", "title", "date", "organization name", "participating agency",
-               "agency", "email", "e mail"}
+FILL_KEYS = frozenset({"name", "title", "date", "organization", "email"})
 
 
 @dataclass(frozen=True)
@@ -97,70 +97,126 @@ def measure(gray: NDArray[np.uint8], box: Box, printed: Sequence[Word] = ()) -> 
     return Ink(float(dark.mean()), float(dark.any(axis=0).sum()) / gray.shape[1])
 
 
-def _printed_above(label: Label, words: Sequence[Word]) -> list[Word]:
-    """Printed words above a signature line (a block heading) that reach into its area.
-    OCR confidence is no guide (headings near ink score 0), word shape is: ink read
-    as text gives short junk, printed headings give long, mostly alphabetic words."""
-    area = signature_area(label)
-    h = label.box.y1 - label.box.y0
-
-    def wordlike(t: str) -> bool:
-        letters = sum(c.isalpha() for c in t)
-        return letters >= 3 and letters >= 0.75 * len(t)
-    # a heading ends well above the label's row; ink read as words reaches down to the line
-    return [w for w in words if wordlike(w.text) and w.y1 < label.box.y0 - 0.3 * h
-            and w.y1 > area.y0 and w.x1 > area.x0 and w.x0 < area.x1]
+def rule_rows(gray: NDArray[np.uint8], box: Box) -> list[float]:
+    """Heights (normalised) of the long horizontal rules drawn in `box` of an image."""
+    a = _crop(gray, box)
+    if a.shape[0] < 2 or a.shape[1] < 8:
+        return []
+    dark = a < max(float(np.percentile(a, 90)) * 0.62, 20)
+    rows = np.nonzero(_long_runs(dark, max(int(a.shape[1] * 0.5), 8)).any(axis=1))[0]
+    h = gray.shape[0]
+    return [box.y0 + float(r) / h for r in rows]
 
 
-def _ink_at(label: Label, words: Sequence[Word], gray: NDArray[np.uint8]) -> Ink:
-    if label.key in SIGNATURE_LABELS:
-        ink = measure(gray, signature_area(label), _printed_above(label, words))
-        return Ink(ink.fraction, ink.width, SIGNATURE_WIDTH)
-    return measure(gray, label.area)
+def _printed(area: Box, words: Sequence[Word], label: Box) -> list[Word]:
+    """OCR'd words that are print (long, alphabetic, no taller than the label's type):
+    not ink.  Ink read as text gives junk, or tall words.  On the label's own row a word
+    must also be read with confidence; a heading that ends well above the row is print
+    whatever its confidence (ink just under a heading drags Tesseract's score down)."""
+    size = label.y1 - label.y0
+
+    def wordlike(w: Word) -> bool:
+        letters = sum(c.isalpha() for c in w.text)
+        sure = w.conf >= 60 or w.y1 < label.y0 - 0.3 * size
+        return sure and letters >= 3 and letters >= 0.75 * len(w.text) and w.height <= 1.4 * size
+    return [w for w in words if wordlike(w) and w.x1 > area.x0 and w.x0 < area.x1
+            and w.y1 > area.y0 and w.y0 < area.y1]
 
 
-def _row_above(labels: Sequence[Label], coc: Box | None) -> Label | None:
+def signature_areas(label: Label, labels: Sequence[Label], ink: PageInk) -> list[Box]:
+    """Where the pen goes for a signature label, by the page's own geometry."""
+    b, h = label.box, max(label.box.y1 - label.box.y0, 0.006)
+    x1 = label.area.x1
+    right = Box(b.x1 + 0.003, b.y1 - 3.0 * h, x1, b.y1 + 0.6 * h)
+    if label.colon or label.text.split()[-1:] in (["by"], ["x"]):
+        return [right]
+    others = [lb.box for lb in labels if lb is not label]
+    for cell in ink.cells(b):  # a label in a drawn cell of its own (a grid): the pen stays in the cell
+        if not any(cell.contains_box(o) for o in others):
+            return [cell]
+    over = ink.rules(Box(b.x0, b.y0 - 1.8 * h, x1, b.y0))
+    if over:  # a caption under a line: the signature sits on that line
+        y = max(over)
+        return [Box(b.x0 - 0.01, y - 3.2 * h, x1, y + 0.3 * h)]
+    below = [lb.box.y0 for lb in labels if lb is not label and lb.box.y0 > b.y1 and lb.box.x1 > b.x0
+             and lb.box.x0 < x1]
+    bottom = min([b.y1 + 4.5 * h, *below]) - 0.002
+    return [Box(b.x0 - 0.01, b.y1 + 0.002, x1, bottom), right]
+
+
+def _signed(label: Label, labels: Sequence[Label], words: Sequence[Word], ink: PageInk) -> bool:
+    return any(ink.has_ink(a, _printed(a, words, label.box), SIGNATURE_SPAN)
+               for a in signature_areas(label, labels, ink))
+
+
+def _has_value(label: Label, words: Sequence[Word], labels: Sequence[Label]) -> bool:
+    text = "".join(w.text for w in value_words(label, words, labels) if w.conf >= 40)
+    return sum(c.isalnum() for c in text) >= 2
+
+
+def _lost_signature_label(labels: Sequence[Label], words: Sequence[Word]) -> Label | None:
     """Where the signature line must be when ink over its label spoiled the OCR: the
-    unlabelled row one row pitch above "Printed Name" (or "Date"), the layout of
-    every version seen."""
-    own = sorted((lb for lb in labels if not (coc and coc.contains_box(lb.box))), key=lambda lb: lb.box.y0)
-    gaps = [b.box.y0 - a.box.y0 for a, b in pairwise(own)
-            if 0.01 < b.box.y0 - a.box.y0 < 0.06 and abs(a.box.x0 - b.box.x0) < 0.12]
+    row one row pitch above the principal's printed name (else date), when its labels
+    are stacked at an even pitch and that row holds neither a label nor clean print
+    (an "Initials:" line is print; the junk OCR makes of a signed label is not)."""
+    if (beside := _mirrored_signature_label(labels)) is not None:
+        return beside
+    own = sorted((lb for lb in labels if lb.role == "principal"), key=lambda lb: lb.box.y0)
+    gaps = sorted(b.box.y0 - a.box.y0 for a, b in pairwise(own)
+                  if 0.01 < b.box.y0 - a.box.y0 < 0.06 and abs(a.box.x0 - b.box.x0) < 0.05)
     if not gaps:
         return None
-    pitch = sorted(gaps)[len(gaps) // 2]
-    for p in (lb for lb in own if lb.key in ("printed name", "name", "date")):
-        y0, y1 = p.box.y0 - pitch, p.box.y1 - pitch
-        taken = any(abs(lb.box.y0 - y0) < pitch / 3 and abs(lb.box.x0 - p.box.x0) < 0.12 for lb in labels)
-        if not taken:
-            box = Box(p.box.x0, y0, p.box.x0 + 0.07, y1)
-            return Label("signature", box, Box(box.x1 + 0.004, y0, p.area.x1, y1))
+    pitch = gaps[len(gaps) // 2]
+    for ref in [lb for lb in own if lb.key == "name"] + [lb for lb in own if lb.key == "date"]:
+        y0, y1 = ref.box.y0 - pitch, ref.box.y1 - pitch
+        near = [lb.box.y0 for lb in labels if abs(lb.box.x0 - ref.box.x0) < 0.12]
+        near += [w.y0 for w in words if abs(w.x0 - ref.box.x0) < 0.12 and w.conf >= 85
+                 and sum(c.isalpha() for c in w.text) >= 4]
+        if not any(abs(y - y0) < pitch / 2 for y in near):
+            box = Box(ref.box.x0, y0, ref.box.x0 + 0.07, y1)
+            return Label("signature", box, Box(box.x1 + 0.004, y0, ref.area.x1, y1), "signature", True)
     return None
 
 
-def _signature_label(kind: str, labels: Sequence[Label], coc: Box | None) -> Label | None:
-    mine = [lb for lb in labels if lb.key in SIGNATURE_LABELS and not (coc and coc.contains_box(lb.box))]
-    mine.sort(key=lambda lb: (lb.key != "user signature", lb.box.y0))
-    return mine[0] if mine else _row_above(labels, coc)
+def _mirrored_signature_label(labels: Sequence[Label]) -> Label | None:
+    """Two blocks side by side (the signer's and the CoC's, the user's and the
+    supervisor's) share their rows: when the other block's signature label was read
+    and the signer's was not, the signer's is on the same row, over the signer's name."""
+    for name in (lb for lb in labels if lb.key == "name" and lb.role == "principal"):
+        h = name.box.y1 - name.box.y0
+        for other in (lb for lb in labels if lb.key == "name" and lb.role != "principal"
+                      and abs(lb.box.y0 - name.box.y0) < 1.5 * h and abs(lb.box.x0 - name.box.x0) > 0.2):
+            sig = [lb for lb in labels if lb.key == "signature" and lb.role == other.role
+                   and abs(lb.box.x0 - other.box.x0) < 0.05 and 0 < other.box.y0 - lb.box.y0 < 0.08]
+            if sig:
+                s = sig[-1].box
+                box = Box(name.box.x0, s.y0, name.box.x0 + (s.x1 - s.x0), s.y1)
+                x1 = min(name.area.x1, other.box.x0 - 0.005) if other.box.x0 > name.box.x0 else name.area.x1
+                return Label("signature", box, Box(box.x1 + 0.004, s.y0, x1, s.y1), "signature", True)
+    return None
 
 
-def run_checks(kind: str, words: Sequence[Word], gray: NDArray[np.uint8]) -> dict[str, bool]:
-    """signed, filled and (Organization Agreement) coc_section_blank for one page."""
+def run_checks(kind: str, words: Sequence[Word], page: PageInk | NDArray[np.uint8]) -> dict[str, bool]:
+    """signed (the principal signer), filled and (Organization Agreement)
+    coc_section_blank for one page."""
+    ink: PageInk = ImageInk(page) if isinstance(page, np.ndarray) else page
     labels = find_labels(words)
-    coc = coc_block(words) if kind == ORGANIZATION_AGREEMENT else None
-    sig = _signature_label(kind, labels, coc)
-    signed = sig is not None and _ink_at(sig, words, gray).present
-    own = [lb for lb in labels if lb.key in FILL_LABELS and not (coc and coc.contains_box(lb.box))]
-    filled = signed or any(_ink_at(lb, words, gray).present for lb in own)
+    sigs = [lb for lb in labels if lb.key == "signature" and lb.role == "principal"]
+    if not sigs and (lost := _lost_signature_label(labels, words)) is not None:
+        sigs = [lost]
+    signed = any(_signed(lb, labels, words, ink) for lb in sigs)
+    own = [lb for lb in labels if lb.key in FILL_KEYS and lb.role == "principal"]
+    filled = signed or any(_has_value(lb, words, labels) for lb in own)
     out = {"signed": signed, "filled": filled}
-    if coc is not None:
-        inside = [lb for lb in labels if coc.contains_box(lb.box)]
-        out["coc_section_blank"] = not any(_ink_at(lb, words, gray).present for lb in inside)
+    if kind == ORGANIZATION_AGREEMENT:
+        coc = [lb for lb in labels if lb.role == "coc"]
+        used = any(_signed(lb, labels, words, ink) for lb in coc if lb.key == "signature") or any(
+            _has_value(lb, words, labels) for lb in coc if lb.key in FILL_KEYS - {"organization"})
+        out["coc_section_blank"] = not used
     return out
 
 
 def has_signature_label(kind: str, words: Sequence[Word]) -> bool:
-    """Whether this page holds the signer's signature line (where to look for ink)."""
-    labels = find_labels(words)
-    coc = coc_block(words) if kind == ORGANIZATION_AGREEMENT else None
-    return _signature_label(kind, labels, coc) is not None
+    """Whether this page holds the principal signer's signature line."""
+    return any(lb.key == "signature" and lb.role == "principal" for lb in find_labels(words))
+

@@ -9,6 +9,7 @@ titles of their own: when one of those wins, the page is "unknown".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,6 +42,15 @@ PHRASES: dict[str, tuple[str, ...]] = {
                              "presented in hmis 10", "new user"),
 }
 TITLE_MIN = 86.0
+KEYWORD_SCORE = 88.0  # a title recognised by its words, not by a known wording
+MAX_TITLE_WORDS = 12
+# a form's title names what it is (an agreement, an acknowledgement) and whose it is;
+# documents of these kinds are about the forms, never one of them
+NOT_A_FORM = ("certificate", "invoice", "sign in sheet", "sign in", "consent", "flyer", "newsletter",
+              "receipt", "roster", "w 9", "webinars")
+AGREEMENT = ("agreement", "memorandum", "mou")
+PARTY = ("organization", "agency", "partner", "participating", "participation")
+USER_DOC = ("agreement", "statement", "ethics", "license", "responsibility", "confidentiality")
 CONTINUED = ("continued", "cont d")
 
 
@@ -68,6 +78,50 @@ def _line_score(title: str, line: str) -> float:
     return float(fuzz.ratio(title, line))  # a long line must be mostly the title
 
 
+def _has(tokens: Sequence[str], word: str) -> bool:
+    if " " in word:
+        return f" {word} " in f" {' '.join(tokens)} "
+    return any(t == word or (len(word) >= 5 and t.startswith(word[:5]) and fuzz.ratio(t, word) >= 75)
+               for t in tokens)
+
+
+def keyword_title(line: str) -> str | None:
+    """The kind a short title line names by its words (any wording), LOOKALIKE, or None."""
+    t = norm(line).replace("hmis 1o", "hmis 10").replace("hmis10", "hmis 10").replace("hmis lo", "hmis 10")
+    tokens = t.split()
+    if not tokens or len(tokens) > MAX_TITLE_WORDS:
+        return None
+    if any(_has(tokens, w) for w in NOT_A_FORM):
+        return LOOKALIKE
+    acknowledges = _has(tokens, "acknowledgement") or _has(tokens, "acknowledgment")
+    if "hmis 10" in t and acknowledges:
+        return HMIS10_ACKNOWLEDGEMENT
+    if _has(tokens, "user") and any(_has(tokens, w) for w in USER_DOC):
+        return USER_AGREEMENT
+    if any(_has(tokens, w) for w in AGREEMENT) and any(_has(tokens, w) for w in PARTY):
+        return ORGANIZATION_AGREEMENT
+    return None
+
+
+_BODY_START = re.compile(r"^\W*(?:[a-z]|\(?\d{1,2}[.)]?\s)")
+
+
+def _keyword_match(band_text: str) -> TitleMatch | None:
+    # a title starts with a capital or a year, never mid-sentence or with a list number
+    # ("1. obtain client consent before sharing ..." is a clause, not a consent form)
+    lines = [ln for ln in band_text.splitlines() if len(norm(ln)) >= 6 and not _BODY_START.match(ln)]
+    for i, line in enumerate(lines):
+        # a long title wraps: join a short line that does not end a sentence with the next
+        wraps = i + 1 < len(lines) and len(line.split()) <= 7 and not line.rstrip().endswith((".", ":"))
+        for cand in (line, f"{line} {lines[i + 1]}" if wraps else ""):
+            kind = keyword_title(cand)
+            if cand and kind is not None:
+                core = norm(cand)
+                continued = any(c in core for c in CONTINUED)
+                return TitleMatch(kind, KEYWORD_SCORE, continued)
+    return None
+
+
 def title_match(band_text: str) -> TitleMatch | None:
     """The best title among the lines of `band_text`, if any reaches TITLE_MIN."""
     best: TitleMatch | None = None
@@ -88,6 +142,11 @@ def title_match(band_text: str) -> TitleMatch | None:
                 s = max(s, float(fuzz.partial_ratio(title, core)))
             if s >= TITLE_MIN and (best is None or s > best.score):
                 best = TitleMatch(kind, s, core != line)
+    if best is None or best.kind == LOOKALIKE:
+        # a title that says it is a form (any wording) beats a look-alike's fuzzy veto
+        kw = _keyword_match(band_text)
+        if kw is not None and (best is None or kw.kind != LOOKALIKE):
+            return kw
     return best
 
 

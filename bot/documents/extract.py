@@ -1,8 +1,8 @@
 """Pages out of files.  A PDF page with a usable text layer is read from it
 (pypdfium2, ~1 ms); any other page becomes a grey image that is oriented,
 deskewed and OCRed only as far as a decision needs: the title band first, the
-full page on demand (`read_full`).  Word boxes of text pages come from pdfplumber,
-opened only when a form's details are wanted (it is ~45x slower than pdfium).
+full page on demand (`read_full`).  Word boxes of text pages come from pdfium's
+characters (`textlayer`), read only when a form's details are wanted.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps
 
 from bot.documents import detect, ocr
+from bot.documents.ink import ImageInk, PageInk, vector_ink
 from bot.documents.model import OCR, TEXT_LAYER
 from bot.documents.orient import orient
+from bot.documents.textlayer import page_words
 from bot.documents.words import Word
 
 MAX_PIXELS = 60_000_000  # a letter page at ~900 dpi; beyond that it is a bomb, not a scan
@@ -43,6 +45,7 @@ class Page:
     image: Image.Image | None = None  # oriented grey image at OCR scale (image pages)
     skew: float = 0.0  # still to be applied to `image` before full OCR
     complete: bool = False  # `text` covers the whole page
+    band_words: tuple[Word, ...] = ()  # the title band's words (image pages), already paid for
 
     @property
     def blank(self) -> bool:
@@ -55,6 +58,7 @@ class Source(Protocol):
     def look(self, index: int) -> Page: ...
     def read_full(self, page: Page) -> None: ...
     def ink_image(self, page: Page) -> Image.Image: ...
+    def page_ink(self, page: Page) -> PageInk: ...
     def close(self) -> None: ...
 
 
@@ -70,7 +74,9 @@ def look_image(number: int, img: Image.Image, dpi: float) -> Page:
     if float(np.mean(small < 150)) < 0.001:
         return Page(number, OCR, image=g, complete=True)
     g, skew, band = orient(g)
-    return Page(number, OCR, band_text=band, image=g, skew=skew)
+    f = ocr.BAND_FRACTION  # band words, placed on the whole page
+    words = tuple(Word(w.text, w.x0, w.y0 * f, w.x1, w.y1 * f, w.conf) for w in band.words)
+    return Page(number, OCR, band_text=band.text, image=g, skew=skew, band_words=words)
 
 
 def read_image_full(page: Page) -> None:
@@ -92,7 +98,6 @@ class PdfSource:
     def __init__(self, data: bytes) -> None:
         self._data = data
         self._doc = pdfium.PdfDocument(data)
-        self._plumber: Any = None
         self.page_count = len(self._doc)
 
     def look(self, index: int) -> Page:
@@ -136,16 +141,11 @@ class PdfSource:
             return
         if page.words is not None:
             return
-        import pdfplumber  # only here: its import and parse cost what a whole OCR band does
-
-        if self._plumber is None:
-            self._plumber = pdfplumber.open(io.BytesIO(self._data))
-        pp = self._plumber.pages[page.number - 1]
-        width, height = float(pp.width), float(pp.height)
-        page.words = tuple(
-            Word(w["text"], w["x0"] / width, w["top"] / height, w["x1"] / width, w["bottom"] / height)
-            for w in pp.extract_words(x_tolerance=1.5)
-        )
+        pdf_page = self._doc[page.number - 1]
+        try:
+            page.words = page_words(pdf_page)
+        finally:
+            pdf_page.close()
 
     def ink_image(self, page: Page) -> Image.Image:
         if page.source == OCR and page.image is not None:
@@ -156,9 +156,17 @@ class PdfSource:
         finally:
             pdf_page.close()
 
+    def page_ink(self, page: Page) -> PageInk:
+        """Vector strokes of a text-layer page (glyphs are never ink), pixels of a scan."""
+        if page.source == OCR:
+            return ImageInk(np.asarray(self.ink_image(page).convert("L"), dtype=np.uint8))
+        pdf_page = self._doc[page.number - 1]
+        try:
+            return vector_ink(pdf_page)
+        finally:
+            pdf_page.close()
+
     def close(self) -> None:
-        if self._plumber is not None:
-            self._plumber.close()
         self._doc.close()
 
 
@@ -198,6 +206,9 @@ class ImageSource:
     def ink_image(self, page: Page) -> Image.Image:
         assert page.image is not None
         return page.image
+
+    def page_ink(self, page: Page) -> PageInk:
+        return ImageInk(np.asarray(self.ink_image(page).convert("L"), dtype=np.uint8))
 
     def close(self) -> None:
         self._pages.clear()

@@ -38,18 +38,19 @@ def _upright_score(r: ocr.OcrText) -> float:
     return len(good) / 4 * 0.5 + r.mean_conf / 400
 
 
-def orient(img: Image.Image) -> tuple[Image.Image, float, str]:
-    """(image turned upright, remaining skew in degrees, title band text)."""
+def orient(img: Image.Image) -> tuple[Image.Image, float, ocr.OcrText]:
+    """(image turned upright, remaining skew in degrees, the title band's OCR; its
+    word boxes are normalised to the band, the top BAND_FRACTION of the page)."""
     order = (0, 180, 90, 270) if img.height >= img.width else (90, 270, 0, 180)
-    best: tuple[float, Image.Image, float, str] | None = None
+    best: tuple[float, Image.Image, float, ocr.OcrText] | None = None
     for rot in order:
         im = img if rot == 0 else img.transpose(_TRANSPOSE[rot])
         skew = ocr.skew_angle(im)
         r = _read_band(im, skew)
         score = _upright_score(r)
         if score >= 1.0:
-            return im, skew, r.text
+            return im, skew, r
         if best is None or score > best[0]:
-            best = (score, im, skew, r.text)
+            best = (score, im, skew, r)
     assert best is not None
     return best[1], best[2], best[3]

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 from PIL import Image
 
 from bot.documents.checks import has_signature_label, run_checks
 from bot.documents.classify import Group, PageVote, classify_page, group_pages
 from bot.documents.extract import Page, Source, open_source
-from bot.documents.fields import extract_fields
-from bot.documents.model import NONE, OCR, TEXT_LAYER, UNKNOWN, FormResult, failed
+from bot.documents.fields import ORG_FIELDS, USER_FIELDS, extract_fields
+from bot.documents.model import NONE, OCR, ORGANIZATION_AGREEMENT, TEXT_LAYER, UNKNOWN, FormResult, failed
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_PAGES = 50
@@ -54,16 +53,27 @@ def _text_source(pages: list[Page]) -> str:
 
 
 def _details(src: Source, kind: str, pages: list[Page]) -> tuple[dict[str, str], dict[str, bool]]:
-    """Fields and checks from the form's signature page (looked for from the end)."""
+    """Checks from the form's signature page (looked for from the end); fields from
+    that page first, then from the others (the organization is often on page 1)."""
     chosen = pages[-1]
     for page in reversed(pages):
         src.read_full(page)
         if has_signature_label(kind, page.words or ()):
             chosen = page
             break
-    words = chosen.words or ()
-    gray = np.asarray(src.ink_image(chosen).convert("L"), dtype=np.uint8)
-    return extract_fields(kind, words), run_checks(kind, words, gray)
+    fields = extract_fields(kind, chosen.words or ())
+    want = len(ORG_FIELDS if kind == ORGANIZATION_AGREEMENT else USER_FIELDS)
+    for page in (p for p in pages if p is not chosen):
+        if len(fields) >= want:
+            break
+        if page.source == OCR and page.words is None:
+            words = page.band_words  # the top of the page, read already: no second OCR
+        else:
+            src.read_full(page)
+            words = page.words or ()
+        for key, value in extract_fields(kind, words).items():
+            fields.setdefault(key, value)
+    return fields, run_checks(kind, chosen.words or (), src.page_ink(chosen))
 
 
 def _result(src: Source, pages: list[Page], group: Group, source: str) -> FormResult:

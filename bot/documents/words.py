@@ -8,6 +8,7 @@ rules read a 72-dpi text layer and a 200-dpi scan.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -55,16 +56,24 @@ def norm(text: str) -> str:
 
 
 def lines_of(words: Sequence[Word]) -> list[list[Word]]:
-    """Group words into visual lines (top to bottom, left to right)."""
+    """Group words into visual lines (top to bottom, left to right).  A word joins the
+    first line whose first word sits within half a word height of it; lines are made in
+    order of height, so only the lines started within reach need looking at (bisect),
+    which keeps a page of 500 words at a millisecond instead of a quadratic scan."""
     out: list[list[Word]] = []
+    starts: list[float] = []  # cy of each line's first word, ascending
+    tallest = 0.0
     for w in sorted(words, key=lambda w: (w.cy, w.x0)):
-        for line in out:
-            ref = line[0]
+        reach = 0.5 * max(tallest, w.height, 1e-6)
+        for i in range(bisect_left(starts, w.cy - reach), len(out)):
+            ref = out[i][0]
             if abs(ref.cy - w.cy) < 0.5 * max(ref.height, w.height, 1e-6):
-                line.append(w)
+                out[i].append(w)
                 break
         else:
             out.append([w])
+            starts.append(w.cy)
+            tallest = max(tallest, w.height)
     for line in out:
         line.sort(key=lambda w: w.x0)
     out.sort(key=lambda ln: min(w.cy for w in ln))
