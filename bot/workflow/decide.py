@@ -126,7 +126,8 @@ def decide(org_in: OrgState | None, inbound: Inbound, cal: BusinessCalendar) -> 
         for user in d.newly_ready:
             d.events.append(("user_ready", {"email": user.email, "due": str(user.access_due)}))
     if not d.received and not d.review and inbound.kind.kind == "other":
-        d.review.append("a question or a note, not a form or a request handled automatically: a person should answer it")
+        d.review.append("a question or a note, not a form or a request handled automatically: "
+                        "a person should answer it")
     return d
 
 

@@ -111,6 +111,24 @@ def test_org_fields_ignore_the_coc_block() -> None:
                       "signer_title": "Executive Director", "date": "2026-11-02"}
 
 
+def test_a_value_is_read_as_one_run_not_word_by_word() -> None:
+    # a scan: the value on a rule is read at low confidence, all of it, not just its first word;
+    # a date whose slashes OCR lost is still a date in a date field; dust alone is no value
+    page = [
+        _w("Printed", 0.10, 0.54), _w("Name:", 0.19, 0.54), _w("_James", 0.27, 0.538, conf=29),
+        _w("Carter", 0.35, 0.538, conf=29),
+        _w("Agency:", 0.10, 0.58), _w("Hope", 0.19, 0.578, conf=23), _w("Harbor", 0.25, 0.578),
+        _w("Services", 0.33, 0.578),
+        _w("Email:", 0.10, 0.61), _w("_james.carter@hopeharbor.org", 0.19, 0.608, conf=74),
+        _w("Date:", 0.10, 0.64), _w("11302026", 0.19, 0.638, conf=33),
+    ]
+    assert extract_fields(USER, page) == {"user_name": "James Carter", "agency": "Hope Harbor Services",
+                                          "email": "james.carter@hopeharbor.org", "date": "2026-11-30"}
+    dusty = [_w("Printed", 0.10, 0.54), _w("Name:", 0.19, 0.54), _w("Sees", 0.27, 0.538, conf=12),
+             _w("Date:", 0.10, 0.64), _w("13452026", 0.19, 0.638, conf=33)]
+    assert extract_fields(USER, dusty) == {}
+
+
 def _scribble(gray: np.ndarray, y: int, x0: int, x1: int) -> None:
     xs = np.arange(x0, x1)
     ys = (y - 8 + 7 * np.sin(xs / 6.0)).astype(int)
@@ -125,13 +143,16 @@ def test_ink_checks_on_a_synthetic_page() -> None:
     gray[specks] = 10
     for y in (300, 530, 570, 610):  # underlines of the signature and CoC lines
         gray[y + 12:y + 14, 140:700] = 30
-    blank = run_checks(ORG, _org_page(), gray)
+    # the CoC block's name is not written here: a filled value there makes it not blank
+    page = [w for w in _org_page() if w.text not in ("Maria", "Lopez")]
+    assert run_checks(ORG, _org_page(), gray)["coc_section_blank"] is False
+    blank = run_checks(ORG, page, gray)
     assert blank["signed"] is False and blank["coc_section_blank"] is True  # words alone are not ink
     _scribble(gray, 310, 200, 420)
-    signed = run_checks(ORG, _org_page(), gray)
+    signed = run_checks(ORG, page, gray)
     assert signed["signed"] is True and signed["coc_section_blank"] is True
     _scribble(gray, 540, 200, 400)  # someone signed LAHSA's block
-    assert run_checks(ORG, _org_page(), gray)["coc_section_blank"] is False
+    assert run_checks(ORG, page, gray)["coc_section_blank"] is False
     assert measure(gray, Box(0.2, 0.64, 0.9, 0.66)).present is False
 
 
