@@ -83,7 +83,9 @@ def write_config(folder: Path, db_url: str, dovecot: DovecotServer, smtp: SmtpSe
 
 def bot_env(crash_at: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "HMISBOT_CRASH_AT"}
-    env["PYTHONPATH"] = str(ROOT)
+    # Keep what is already on the path (a moved-clock run puts tests/support/moved_clock there:
+    # an instance without it would run on another clock than the test, as a skewed server would).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     if crash_at:
         env["HMISBOT_CRASH_AT"] = crash_at
     return env
