@@ -154,14 +154,14 @@ def _has_value(label: Label, words: Sequence[Word], labels: Sequence[Label]) -> 
     return sum(c.isalnum() for c in text) >= 2
 
 
-def _lost_signature_label(labels: Sequence[Label], words: Sequence[Word]) -> Label | None:
+def _lost_signature_label(labels: Sequence[Label], words: Sequence[Word], role: str = "principal") -> Label | None:
     """Where the signature line must be when ink over its label spoiled the OCR: the
-    row one row pitch above the principal's printed name (else date), when its labels
+    row one row pitch above the block's printed name (else date), when its labels
     are stacked at an even pitch and that row holds neither a label nor clean print
     (an "Initials:" line is print; the junk OCR makes of a signed label is not)."""
-    if (beside := _mirrored_signature_label(labels)) is not None:
+    if (beside := _mirrored_signature_label(labels, role)) is not None:
         return beside
-    own = sorted((lb for lb in labels if lb.role == "principal"), key=lambda lb: lb.box.y0)
+    own = sorted((lb for lb in labels if lb.role == role), key=lambda lb: lb.box.y0)
     gaps = sorted(b.box.y0 - a.box.y0 for a, b in pairwise(own)
                   if 0.01 < b.box.y0 - a.box.y0 < 0.06 and abs(a.box.x0 - b.box.x0) < 0.05)
     if not gaps:
@@ -174,17 +174,17 @@ def _lost_signature_label(labels: Sequence[Label], words: Sequence[Word]) -> Lab
                  and sum(c.isalpha() for c in w.text) >= 4]
         if not any(abs(y - y0) < pitch / 2 for y in near):
             box = Box(ref.box.x0, y0, ref.box.x0 + 0.07, y1)
-            return Label("signature", box, Box(box.x1 + 0.004, y0, ref.area.x1, y1), "signature", True)
+            return Label("signature", box, Box(box.x1 + 0.004, y0, ref.area.x1, y1), "signature", True, role)
     return None
 
 
-def _mirrored_signature_label(labels: Sequence[Label]) -> Label | None:
+def _mirrored_signature_label(labels: Sequence[Label], role: str = "principal") -> Label | None:
     """Two blocks side by side (the signer's and the CoC's, the user's and the
     supervisor's) share their rows: when the other block's signature label was read
-    and the signer's was not, the signer's is on the same row, over the signer's name."""
-    for name in (lb for lb in labels if lb.key == "name" and lb.role == "principal"):
+    and this block's was not, this block's is on the same row, over this block's name."""
+    for name in (lb for lb in labels if lb.key == "name" and lb.role == role):
         h = name.box.y1 - name.box.y0
-        for other in (lb for lb in labels if lb.key == "name" and lb.role != "principal"
+        for other in (lb for lb in labels if lb.key == "name" and lb.role != role
                       and abs(lb.box.y0 - name.box.y0) < 1.5 * h and abs(lb.box.x0 - name.box.x0) > 0.2):
             sig = [lb for lb in labels if lb.key == "signature" and lb.role == other.role
                    and abs(lb.box.x0 - other.box.x0) < 0.05 and 0 < other.box.y0 - lb.box.y0 < 0.08]
@@ -192,7 +192,7 @@ def _mirrored_signature_label(labels: Sequence[Label]) -> Label | None:
                 s = sig[-1].box
                 box = Box(name.box.x0, s.y0, name.box.x0 + (s.x1 - s.x0), s.y1)
                 x1 = min(name.area.x1, other.box.x0 - 0.005) if other.box.x0 > name.box.x0 else name.area.x1
-                return Label("signature", box, Box(box.x1 + 0.004, s.y0, x1, s.y1), "signature", True)
+                return Label("signature", box, Box(box.x1 + 0.004, s.y0, x1, s.y1), "signature", True, role)
     return None
 
 
@@ -210,7 +210,10 @@ def run_checks(kind: str, words: Sequence[Word], page: PageInk | NDArray[np.uint
     out = {"signed": signed, "filled": filled}
     if kind == ORGANIZATION_AGREEMENT:
         coc = [lb for lb in labels if lb.role == "coc"]
-        used = any(_signed(lb, labels, words, ink) for lb in coc if lb.key == "signature") or any(
+        coc_sigs = [lb for lb in coc if lb.key == "signature"]
+        if coc and not coc_sigs and (lost := _lost_signature_label(labels, words, "coc")) is not None:
+            coc_sigs = [lost]  # the CoC's signature label spoiled by its ink, as the signer's can be
+        used = any(_signed(lb, labels, words, ink) for lb in coc_sigs) or any(
             _has_value(lb, words, labels) for lb in coc if lb.key in FILL_KEYS - {"organization"})
         out["coc_section_blank"] = not used
     return out

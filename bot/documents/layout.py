@@ -178,7 +178,7 @@ def _heading_role(label: Label, words: Sequence[Word], labels: Sequence[Label]) 
               and abs(lb.box.y0 - label.box.y0) < 0.15], default=label.area.x1)
     above = [w for w in words if w.y1 < label.box.y0 - 0.2 * h and w.y0 > label.box.y0 - 0.3]
     for line in reversed(lines_of(above)):
-        if len(line) > 10:
+        if _prose(line):
             break
         # two blocks' headings share a line ("Executive Director ...   CoC Representative"):
         # the label's is the phrase that starts nearest left of it
@@ -190,6 +190,13 @@ def _heading_role(label: Label, words: Sequence[Word], labels: Sequence[Label]) 
         if (found := _role_of(" ".join(w.text for w in col)) or _role_of(" ".join(w.text for w in whole))):
             return found
     return "principal"
+
+
+def _prose(line: Sequence[Word]) -> bool:
+    """A line of body text: many words, most of them read as words.  Signature ink
+    OCR'd as a row of junk ("Blaiaanis i ¢ SRR (T ET NE") is long but no prose."""
+    readable = [w for w in line if w.conf >= 30 and sum(c.isalpha() for c in w.text) >= 0.75 * len(w.text) >= 1.5]
+    return len(line) > 10 and len(readable) >= len(line) / 2
 
 
 def is_label_word(text: str) -> bool:

@@ -156,6 +156,48 @@ def test_ink_checks_on_a_synthetic_page() -> None:
     assert measure(gray, Box(0.2, 0.64, 0.9, 0.66)).present is False
 
 
+def _phrase(text: str, x0: float, y: float, conf: float = 95) -> list[Word]:
+    out = []
+    for t in text.split():
+        out.append(Word(t, x0, y, x0 + 0.007 * len(t), y + 0.011, conf))
+        x0 += 0.007 * len(t) + 0.006
+    return out
+
+
+def _side_by_side_page(coc_values: bool) -> list[Word]:
+    """Layout 1 of the Organization Agreement, scanned: the signer's and the CoC's
+    blocks side by side, both signed, so OCR made junk of both "Signature:" labels."""
+    junk = [("Blaiaanis", 0.10, 0), ("i", 0.17, 19), ("¢", 0.19, 1), ("e", 0.23, 17), ("SRR", 0.26, 25),
+            ("Stgpatures", 0.53, 0), ("b", 0.60, 2), ("(T", 0.62, 8), ("ET", 0.64, 0), ("S", 0.67, 0),
+            ("NE", 0.70, 19), ("N", 0.76, 7), ("AN", 0.81, 14)]
+    page = [*_phrase("Organization Name: Eastside Youth Center", 0.10, 0.22),
+            *_phrase("Agency Executive Director or Authorized Representative", 0.10, 0.26),
+            *_phrase("CoC Representative (LAHSA)", 0.53, 0.26),
+            *[Word(t, x, 0.30, x + 0.02, 0.325, c) for t, x, c in junk],
+            *_phrase("Printed Name: Angela Reyes", 0.10, 0.34), *_phrase("Title: Executive Director", 0.10, 0.38),
+            *_phrase("Date: 11/30/2026", 0.10, 0.41)]
+    return page + (_phrase("Printed Name: Maria Lopez", 0.53, 0.34) + _phrase("Date: 11/30/2026", 0.53, 0.38)
+                   if coc_values else _phrase("Printed Name:", 0.53, 0.34) + _phrase("Date:", 0.53, 0.38))
+
+
+def test_side_by_side_blocks_signed_over_their_labels() -> None:
+    # a signature row that OCR turned into a long row of junk is no body text: the
+    # right column's labels still belong to the CoC heading above it
+    gray = np.full((1000, 800), 245, dtype=np.uint8)
+    for y in (300, 340, 380, 410):
+        gray[y + 12:y + 14, 130:400] = 30
+        gray[y + 12:y + 14, 480:760] = 30
+    page = _side_by_side_page(coc_values=True)
+    assert run_checks(ORG, page, gray) == {"signed": False, "filled": True, "coc_section_blank": False}
+    _scribble(gray, 312, 150, 330)
+    assert run_checks(ORG, page, gray) == {"signed": True, "filled": True, "coc_section_blank": False}
+    # no name nor date written in the CoC block: its signature alone (label lost to ink) counts
+    bare = _side_by_side_page(coc_values=False)
+    assert run_checks(ORG, bare, gray)["coc_section_blank"] is True
+    _scribble(gray, 312, 500, 680)
+    assert run_checks(ORG, bare, gray) == {"signed": True, "filled": True, "coc_section_blank": False}
+
+
 def test_form_result_json_and_pickle() -> None:
     r = FormResult("a.pdf", ORG, 0.9712, (1, 2), {"organization": "X"}, {"signed": True}, "ocr")
     assert r.to_json() == {"source": "a.pdf", "kind": ORG, "confidence": 0.971, "pages": [1, 2],

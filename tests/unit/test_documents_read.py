@@ -115,6 +115,16 @@ def test_combined_pdf_yields_each_form_with_its_pages(read) -> None:  # type: ig
     assert [r.text_source for r in results] == ["text_layer", "ocr", "text_layer", "text_layer"]
 
 
+def test_side_by_side_signer_and_coc_blocks_both_signed_on_a_scan() -> None:
+    # layout 1: the signer's and the CoC's blocks in two columns; ink over both
+    # "Signature:" labels makes a row of OCR junk between the headings and the labels
+    pdf = sp.organization_agreement_pdf("Eastside Youth Center", "Angela Reyes", "Executive Director",
+                                        "11/30/2026", coc_signed=True, layout=1)
+    for data, name in ((pdf, "text.pdf"), (sp.scan(pdf, seed=5), "scan.pdf")):
+        (r,) = read_document(data, name)
+        assert dict(r.checks) == {"signed": True, "filled": True, "coc_section_blank": False}, name
+
+
 @pytest.mark.parametrize("name", ["w9", "certificate", "flyer", "other-confidentiality"])
 def test_lookalikes_are_unknown(read, name: str) -> None:  # type: ignore[no-untyped-def]
     for key in (k for k in read if k.startswith(f"{name}.")):
