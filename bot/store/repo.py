@@ -199,15 +199,6 @@ def org_by_address(session: Session, address: str) -> int | None:
     return found
 
 
-def org_by_domain(session: Session, domain: str) -> int | None:
-    if not domain:
-        return None
-    for org_id, domains in session.exec(select(Organization.id, Organization.email_domains)).all():
-        if domain in domains:
-            return org_id
-    return None
-
-
 def org_by_name(session: Session, name: str) -> int | None:
     """Fuzzy match against every organization's name and aliases."""
     name = " ".join(name.split())
