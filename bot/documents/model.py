@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
-ORGANIZATION_AGREEMENT: Final = "organization_agreement"
-USER_AGREEMENT: Final = "user_agreement"
-HMIS10_ACKNOWLEDGEMENT: Final = "hmis10_acknowledgement"
+from bot.ces.rules import Form
+
+# The form kinds are the CES rules' own vocabulary (``ces.rules.Form``), as plain strings for JSON.
+ORGANIZATION_AGREEMENT: Final = Form.ORGANIZATION_AGREEMENT.value
+USER_AGREEMENT: Final = Form.USER_AGREEMENT.value
+HMIS10_ACKNOWLEDGEMENT: Final = Form.HMIS10_ACKNOWLEDGEMENT.value
 UNKNOWN: Final = "unknown"
 FORM_KINDS: Final = (ORGANIZATION_AGREEMENT, USER_AGREEMENT, HMIS10_ACKNOWLEDGEMENT)
 KINDS: Final = (*FORM_KINDS, UNKNOWN)

@@ -11,20 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from bot.workflow.decide import LABEL
+from bot.core.vocabulary import LABEL
 
-KINDS = LABEL | {
-    "unknown": "Not recognized",
-    "program_setup_request": "Program setup request",
-    "program_setup_confirmation": "Program setup confirmation",
-    "account_support": "Account or password question",
-    "training_roster": "Training completion roster",
-    "user_roster": "User roster",
-    "auto_reply": "Automatic reply",
-    "bounce": "Bounced mail",
-    "other": "Other mail",
-    "": "Not read yet",
-}
+KINDS = LABEL | {"unknown": "Not recognized", "": "Not read yet"}
 OUTCOMES = {
     "processed": "Handled by the bot",
     "review": "Sent to the review queue",

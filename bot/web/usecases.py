@@ -20,16 +20,16 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.ces.rules import AGREEMENT_DONE
+from bot.core.replies import handoff_context, missing_context, reply_address
 from bot.core.state import OrgState, UserState, refresh_access
 from bot.core.text import quoted
+from bot.core.vocabulary import FORM_KINDS, LABEL
 from bot.mail.message import ParsedMessage, parse_message
 from bot.outbox.outbox import enqueue
 from bot.store import repo
 from bot.store.db import transaction
 from bot.store.models import Document, HmisUser, Organization, ReviewItem, SeenMessage
 from bot.workflow.bounces import undeliverable
-from bot.workflow.decide import FORM_KINDS, LABEL
-from bot.workflow.replies import handoff_context, missing_context, reply_address
 
 if TYPE_CHECKING:
     from bot.app import App

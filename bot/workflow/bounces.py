@@ -12,9 +12,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from bot.core.decide import Decision, Mail
 from bot.mail.bounce import parse_bounce
 from bot.store.models import Contact, OutboxRow
-from bot.workflow.decide import Decision, Mail
 
 
 def handle_bounce(session: Session, data: bytes, now: datetime, staff_address: str) -> Decision:

@@ -23,7 +23,9 @@ from sqlmodel import Session, col, select
 from bot import metrics
 from bot.clock import arrival
 from bot.core import transitions
+from bot.core.decide import Decision, Inbound, decide, held_for_review, mark_followup
 from bot.core.identity import Evidence, Identity, identify
+from bot.core.replies import handoffs, reply_for
 from bot.core.state import OrgState
 from bot.documents.detect import may_be_a_form
 from bot.documents.model import FormResult
@@ -39,9 +41,7 @@ from bot.store.archive import archive_raw
 from bot.store.db import transaction
 from bot.store.models import Document, OutboxRow, ReviewItem, SeenMessage
 from bot.workflow.bounces import handle_bounce, undeliverable
-from bot.workflow.decide import Decision, Inbound, decide, held_for_review, mark_followup
 from bot.workflow.duties import DUTY_OF_MAILBOX
-from bot.workflow.replies import handoffs, reply_for
 from bot.workflow.training import apply_training_roster
 
 if TYPE_CHECKING:

@@ -13,13 +13,13 @@ from sqlmodel import Session, select
 
 from bot.calendar import BusinessCalendar
 from bot.ces.parse import parse_training
+from bot.core.decide import Decision, Mail
+from bot.core.replies import handoff_context
 from bot.core.state import refresh_access
 from bot.mail.message import ParsedMessage
 from bot.mail.tables import read_table
 from bot.store import repo
 from bot.store.models import HmisUser
-from bot.workflow.decide import Decision, Mail
-from bot.workflow.replies import handoff_context
 
 
 def roster_rows(msg: ParsedMessage) -> list[dict[str, str]]:

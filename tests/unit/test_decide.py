@@ -10,8 +10,8 @@ from bot.documents.model import FormResult
 from bot.mail.kinds import MessageKind, classify_message
 from bot.mail.message import parse_message
 from bot.mail.screen import Screen
-from bot.workflow.decide import Inbound, decide, mark_followup
-from bot.workflow.replies import reply_for
+from bot.core.decide import Inbound, decide, mark_followup
+from bot.core.replies import reply_for
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # Tuesday 1 Dec 2026, 10:00 in Los Angeles
 CAL = BusinessCalendar()
@@ -130,7 +130,7 @@ def test_unauthenticated_sender_changes_nothing_and_gets_no_reply() -> None:
 
 
 def test_an_ocr_misread_name_does_not_found_an_organization() -> None:
-    from bot.workflow.decide import plausible_org_name
+    from bot.core.decide import plausible_org_name
 
     assert plausible_org_name("Hope Harbor Services") and plausible_org_name("LA Family Housing Corp.")
     assert not plausible_org_name("for the Los Angeles Continuum of Care (CoC), and the Participating")
@@ -141,7 +141,7 @@ def test_an_ocr_misread_name_does_not_found_an_organization() -> None:
 
 def test_replies_go_to_the_sender_and_a_reply_to_only_at_the_senders_domain() -> None:
     """Issue 14, row 1: a stranger's Reply-To must not make LAHSA mail a third party."""
-    from bot.workflow.replies import reply_address
+    from bot.core.replies import reply_address
 
     def with_reply_to(sender: str, reply_to: str) -> bytes:
         return (f"From: {sender}\r\nReply-To: {reply_to}\r\nTo: x@lahsa.org\r\nSubject: s\r\n"

@@ -19,23 +19,13 @@ from bot.ces.parse import parse_individual_roles, parse_new_user, parse_org_role
 from bot.ces.rules import IndividualRole, setup_needed
 from bot.core.identity import FREEMAIL, Identity, Standing, user_may_file
 from bot.core.state import ContactState, OrgState, ProgramState, UserState, refresh_access
+from bot.core.vocabulary import FORM_KINDS, HOME, LABEL
 from bot.documents.model import FormResult
 from bot.mail.kinds import MessageKind, RosterLine, labelled_value, program_lines, roster_lines
 from bot.mail.message import ParsedMessage
 from bot.mail.screen import Screen
 from bot.mail.tables import read_table
 
-FORM_KINDS = ("organization_agreement", "user_agreement", "hmis10_acknowledgement")
-# Which inbox each kind of mail belongs in (PROCESS.md, "Who sends what, where").
-HOME = {
-    "organization_agreement": "training",
-    "user_agreement": "support",
-    "hmis10_acknowledgement": "support",
-    "program_setup_request": "join",
-    "program_setup_confirmation": "join",
-    "training_roster": "training",
-    "account_support": "support",
-}
 MIN_CONFIDENCE = 0.75
 # Defects (bot.mail.unpack) that mean an attachment was refused, not merely unremarkable.
 _REFUSED = re.compile(r"refused|inflates past|nested too deep|unreadable \(|not a readable zip|is empty")
@@ -237,13 +227,6 @@ def _find_user(org: OrgState, form: FormResult, sender: str) -> UserState | None
             if " ".join(user.name.lower().split()) == name:
                 return user
     return org.user(sender)
-
-
-LABEL = {
-    "organization_agreement": "Organization Agreement",
-    "user_agreement": "User Agreement",
-    "hmis10_acknowledgement": "HMIS 10 Acknowledgement Form",
-}
 
 
 def _user_form(org: OrgState, form: FormResult, inbound: Inbound, d: Decision) -> DocOutcome:

@@ -13,29 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.ces.rules import hmis_role, permissions_lacking
+from bot.core.decide import Decision, Inbound, Mail
 from bot.core.nextstep import resend_step, steps_for
 from bot.core.state import OrgState, UserState
 from bot.core.text import quoted
+from bot.core.vocabulary import HOME as HOME_ROLE
+from bot.core.vocabulary import KINDS, LABEL
 from bot.documents.detect import may_be_a_form
 from bot.mail.kinds import own_text
 from bot.mail.message import ParsedMessage
-from bot.workflow.decide import HOME as HOME_ROLE
-from bot.workflow.decide import LABEL, Decision, Inbound, Mail
-
-INBOX_LABEL = {
-    "training": "LAHSA.Training@lahsa.org",
-    "support": "HMISsupport@lahsa.org",
-    "join": "JoinHMIS@lahsa.org",
-}
-KIND_LABEL = {
-    "organization_agreement": "the Organization Agreement",
-    "user_agreement": "User Agreements",
-    "hmis10_acknowledgement": "HMIS 10 Acknowledgement Forms",
-    "program_setup_request": "program setup requests",
-    "program_setup_confirmation": "program setup confirmations",
-    "training_roster": "training rosters",
-    "account_support": "account and password questions",
-}
 
 
 def _user_lines(org: OrgState, users: list[UserState]) -> list[dict[str, Any]]:
@@ -172,7 +158,7 @@ def reply_for(decision: Decision, inbound: Inbound, home: dict[str, str],
     ctx["files"] = [quoted(d.form.source, 80) for d in decision.docs if d.status in ("review", "rejected")]
     rejected = next((d for d in decision.docs if d.status == "rejected"), None)
     ctx["resend"] = resend_step(rejected.form.kind, home, links or {}).as_dict() if rejected else None
-    ctx["wrong_inbox"] = [{"what": KIND_LABEL.get(k, k), "address": home.get(HOME_ROLE[k], "")}
+    ctx["wrong_inbox"] = [{"what": KINDS[k].plural if k in KINDS else k, "address": home.get(HOME_ROLE[k], "")}
                           for k in dict.fromkeys(decision.wrong_inbox) if k in HOME_ROLE]
     reply_to = home.get(_step_role(decision, inbound, template))
     return Mail(template, [reply_address(msg)], ctx, "reply", reply_to=reply_to)
