@@ -63,18 +63,32 @@ class Mail:
     reply_to: str | None = None  # the inbox whose step the mail is about, so an answer lands there
 
 
+@dataclass(frozen=True)
+class Event:
+    """One line of the audit trail that a decision asks the orchestrator to write."""
+
+    action: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    user: str | None = None  # the email of the user it is about, if one
+    org_id: int | None = None  # when not the message's organization (a training roster spans several)
+
+
 @dataclass
 class Decision:
     org: OrgState | None
     review: list[str] = field(default_factory=list)
     docs: list[DocOutcome] = field(default_factory=list)
     mails: list[Mail] = field(default_factory=list)
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     received: list[str] = field(default_factory=list)  # what we understood, for the receipt
     wrong_inbox: list[str] = field(default_factory=list)
     newly_ready: list[UserState] = field(default_factory=list)
     held: bool = False  # not decided: the sender may not act for the organization, or the evidence disagrees
     resend: list[str] = field(default_factory=list)  # why the sender must send something again (unopened files)
+    others: list[OrgState] = field(default_factory=list)  # further organizations changed (a training roster)
+    undeliverable: list[str] = field(default_factory=list)  # addresses a bounce proved dead
+    bounced: str | None = None  # the Message-ID of our mail that bounced
+    not_understood: list[str] = field(default_factory=list)  # request lines read but not understood
 
     @property
     def outcome(self) -> Literal["processed", "review"]:
@@ -85,7 +99,7 @@ def decide(org_in: OrgState | None, inbound: Inbound, cal: BusinessCalendar) -> 
     org = copy.deepcopy(org_in)
     d = Decision(org=org)
     if inbound.screen.auto is not None:
-        d.events.append(("machine_mail", {"kind": inbound.screen.auto, "reason": inbound.screen.reason}))
+        d.events.append(Event("machine_mail", {"kind": inbound.screen.auto, "reason": inbound.screen.reason}))
         known = inbound.standing not in ("stranger", "nobody")
         if inbound.screen.auto == "spam" and (inbound.msg.attachments or known):
             # A known sender's mail, or one with files, may be a false positive: a person looks, nobody is answered.
@@ -96,12 +110,12 @@ def decide(org_in: OrgState | None, inbound: Inbound, cal: BusinessCalendar) -> 
         return d
     if org is None and _may_found_org(inbound):
         org = d.org = OrgState(name=inbound.new_org_name or "", domains=_domain_list(inbound.msg.from_domain))
-        d.events.append(("organization_created", {"name": org.name}))
+        d.events.append(Event("organization_created", {"name": org.name}))
     elif org is not None and inbound.standing == "claim":
         # An organization nobody held (imported from the implementation list) is claimed by its
         # agreement or setup request from a domain of its own; from now on that domain speaks for it.
         org.domains = [*org.domains, *_domain_list(inbound.msg.from_domain)]
-        d.events.append(("organization_claimed", {"domain": inbound.msg.from_domain}))
+        d.events.append(Event("organization_claimed", {"domain": inbound.msg.from_domain}))
     if inbound.unread:
         names = ", ".join(inbound.unread[:10]) + (f" and {len(inbound.unread) - 10} more" if len(inbound.unread) > 10
                                                   else "")
@@ -114,7 +128,7 @@ def decide(org_in: OrgState | None, inbound: Inbound, cal: BusinessCalendar) -> 
     if org is not None:
         d.newly_ready = refresh_access(org, inbound.now.date(), cal)
         for user in d.newly_ready:
-            d.events.append(("user_ready", {"email": user.email, "due": str(user.access_due)}))
+            d.events.append(Event("user_ready", {"email": user.email, "due": str(user.access_due)}, user.email))
     if not d.received and not d.review and inbound.kind.kind == "other":
         d.review.append("a question or a note, not a form or a request handled automatically: "
                         "a person should answer it")
@@ -141,7 +155,7 @@ def held_for_review(inbound: Inbound, ident: Identity) -> Decision:
     """
     d = Decision(org=None, review=[ident.problem or "could not tell who may act for the organization"], held=True)
     d.docs = [DocOutcome(f, "review", "held: " + (ident.problem or "")) for f in inbound.forms if f.is_form]
-    d.events.append(("held_for_review", {"standing": ident.standing, "via": ident.via}))
+    d.events.append(Event("held_for_review", {"standing": ident.standing, "via": ident.via}))
     return d
 
 
@@ -209,11 +223,11 @@ def _org_agreement(org: OrgState, form: FormResult, inbound: Inbound, d: Decisio
         # agreement_at: when the agreement was last decided, so a rejection has an age to chase.
         org.agreement, org.agreement_note, org.agreement_at = "rejected", "; ".join(problems), inbound.now
         d.received.append("Organization Agreement: NOT accepted, because " + org.agreement_note)
-        d.events.append(("agreement_rejected", {"reason": org.agreement_note}))
+        d.events.append(Event("agreement_rejected", {"reason": org.agreement_note}))
         return DocOutcome(form, "rejected", org.agreement_note)
     org.agreement, org.agreement_note, org.agreement_at = "accepted", None, inbound.now
     d.received.append("Organization Agreement: accepted")
-    d.events.append(("agreement_accepted", {"signer": signer}))
+    d.events.append(Event("agreement_accepted", {"signer": signer}))
     return DocOutcome(form, "accepted")
 
 
@@ -241,7 +255,7 @@ def _user_form(org: OrgState, form: FormResult, inbound: Inbound, d: Decision) -
         email = (form.fields.get("email") or inbound.msg.from_addr).lower()
         user = UserState(email=email, name=form.fields.get("user_name") or inbound.msg.from_name)
         org.users.append(user)
-        d.events.append(("user_created", {"email": email, "from": form.kind}))
+        d.events.append(Event("user_created", {"email": email, "from": form.kind}, email))
     label = LABEL[form.kind]
     if form.checks.get("filled") is False or not form.checks.get("signed", False):
         why = "it is blank" if form.checks.get("filled") is False else "it is not signed by the user"
@@ -251,7 +265,7 @@ def _user_form(org: OrgState, form: FormResult, inbound: Inbound, d: Decision) -
         return DocOutcome(form, "rejected", why, user.email)
     user.forms[form.kind] = "accepted"
     d.received.append(f"{label} for {user.name or user.email}: accepted")
-    d.events.append(("form_accepted", {"kind": form.kind, "user": user.email}))
+    d.events.append(Event("form_accepted", {"kind": form.kind, "user": user.email}, user.email))
     return DocOutcome(form, "accepted", None, user.email)
 
 
@@ -262,7 +276,7 @@ def _apply_kind(org: OrgState | None, inbound: Inbound, d: Decision) -> None:
         return  # training rosters span organizations: handled by the orchestrator
     if kind == "account_support":
         d.received.append("your account question (passed to our support staff)")
-        d.events.append(("support_handoff", {"subject": inbound.msg.subject}))
+        d.events.append(Event("support_handoff", {"subject": inbound.msg.subject}))
         return
     if org is None:
         d.review.append(f"{kind}: could not tell which organization sent it")
@@ -312,7 +326,7 @@ def _setup_request(org: OrgState, inbound: Inbound, d: Decision) -> None:
         d.review.append("setup request names no program with a type we recognise")
         return
     d.received.append("program setup request for: " + "; ".join(added))
-    d.events.append(("setup_requested", {"programs": added}))
+    d.events.append(Event("setup_requested", {"programs": added}))
 
 
 def _setup_confirmation(org: OrgState, inbound: Inbound, d: Decision) -> None:
@@ -323,17 +337,7 @@ def _setup_confirmation(org: OrgState, inbound: Inbound, d: Decision) -> None:
     for program in waiting:
         program.setup, program.confirmed_at = "confirmed", inbound.now
     d.received.append("your confirmation of the setup of: " + ", ".join(p.name for p in waiting))
-    d.events.append(("setup_confirmed", {"programs": [p.name for p in waiting]}))
-
-
-def mark_followup(org: OrgState, now: datetime) -> list[str]:
-    """The Implementation Team finished the setup and asked the manager to confirm it."""
-    done = []
-    for program in org.programs:
-        if program.setup in ("requested", "in_setup"):
-            program.setup, program.followup_at = "awaiting_confirmation", now
-            done.append(program.name)
-    return done
+    d.events.append(Event("setup_confirmed", {"programs": [p.name for p in waiting]}))
 
 
 def _table_lines(inbound: Inbound) -> list[RosterLine]:
@@ -373,4 +377,4 @@ def _user_roster(org: OrgState, inbound: Inbound, d: Decision) -> None:
         d.review.append("user list with no line we could read")
         return
     d.received.append("users for training: " + "; ".join(listed))
-    d.events.append(("roster", {"users": listed}))
+    d.events.append(Event("roster", {"users": listed}))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core.state import UserState
+from bot.core.state import ProgramState, UserState
 
 READY = ("ready", "overdue")
 
@@ -26,4 +26,19 @@ def grant_access(user: UserState, now: datetime) -> str | None:
         state = user.access.replace("_", " ")
         return f"{user.email} is {state}: access is granted only once the user is ready"
     user.access, user.granted_at = "granted", now
+    return None
+
+
+def mark_program_set_up(program: ProgramState, now: datetime) -> str | None:
+    """Record that LAHSA's Implementation Team finished setting a program up (seed step 2.5).
+
+    The program then waits for the Program Manager's confirmation (step 2.6). Staff use this
+    when the follow-up went out in a way the bot did not see (a phone call, another mailbox).
+    A program that needs no setup, or is already set up or confirmed, is left as it is.
+    """
+    if program.setup == "not_needed":
+        return f"{program.name} needs no setup (Permanent Housing)"
+    if program.setup in ("awaiting_confirmation", "confirmed"):
+        return f"{program.name} is already set up ({program.setup.replace('_', ' ')})"
+    program.setup, program.followup_at = "awaiting_confirmation", now
     return None

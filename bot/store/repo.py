@@ -249,3 +249,13 @@ def find_seen_by_content(session: Session, mailbox: str, message_id: str, sha256
             SeenMessage.mailbox == mailbox, SeenMessage.message_id == message_id, SeenMessage.sha256 == sha256
         )
     ).first()
+
+
+def mark_undeliverable(session: Session, addresses: Iterable[str], bounced_message_id: str | None) -> None:
+    """A bounce proved these addresses dead: no reply or reminder goes to them again."""
+    for address in addresses:
+        for contact in session.exec(select(Contact).where(col(Contact.email) == address.lower())).all():
+            contact.undeliverable = True
+    if bounced_message_id:
+        for row in session.exec(select(OutboxRow).where(OutboxRow.message_id == bounced_message_id)).all():
+            row.status = "bounced"

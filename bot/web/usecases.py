@@ -29,7 +29,7 @@ from bot.outbox.outbox import enqueue
 from bot.store import repo
 from bot.store.db import transaction
 from bot.store.models import Document, HmisUser, Organization, ReviewItem, SeenMessage
-from bot.workflow.bounces import undeliverable
+from bot.store.queries import undeliverable
 
 if TYPE_CHECKING:
     from bot.app import App

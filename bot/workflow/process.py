@@ -10,7 +10,6 @@ instance's attempt at the same message fail harmlessly instead of acting twice.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,11 +21,8 @@ from sqlmodel import Session, col, select
 
 from bot import metrics
 from bot.clock import arrival
-from bot.core import transitions
-from bot.core.decide import Decision, Inbound, decide, held_for_review, mark_followup
+from bot.core.decide import Decision, Event, Inbound
 from bot.core.identity import Evidence, Identity, identify
-from bot.core.replies import handoffs, reply_for
-from bot.core.state import OrgState
 from bot.documents.detect import may_be_a_form
 from bot.documents.model import FormResult
 from bot.faults import checkpoint
@@ -40,9 +36,7 @@ from bot.store import queries, repo
 from bot.store.archive import archive_raw
 from bot.store.db import transaction
 from bot.store.models import Document, OutboxRow, ReviewItem, SeenMessage
-from bot.workflow.bounces import handle_bounce, undeliverable
-from bot.workflow.duties import DUTY_OF_MAILBOX
-from bot.workflow.training import apply_training_roster
+from bot.workflow.routes import Ctx, route
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -82,9 +76,6 @@ def read_forms(app: App, msg: ParsedMessage) -> tuple[tuple[FormResult, ...], tu
     return tuple(out), tuple(a.filename for a in documents[limits.max_attachments:])
 
 
-_CHANGES_STATE = ("program_setup_request", "program_setup_confirmation", "user_roster")
-
-
 def _identify(session: Session, msg: ParsedMessage, forms: Sequence[FormResult], kind: MessageKind,
               staff: str | None) -> Identity:
     """Gather the evidence (the only database reads identification needs), then ask the pure core."""
@@ -97,10 +88,6 @@ def _identify(session: Session, msg: ParsedMessage, forms: Sequence[FormResult],
         may_found=kind.kind == "program_setup_request" or any(f.kind == "organization_agreement" for f in forms),
     )
     return identify(evidence, queries.known_orgs(session))
-
-
-def _changes_state(u: Understood) -> bool:
-    return any(f.is_form for f in u.forms) or u.kind.kind in _CHANGES_STATE
 
 
 def _staff_duty(app: App, address: str) -> str | None:
@@ -178,38 +165,20 @@ def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str,
     msg, kind, forms = u.msg, u.kind, u.forms
     staff = _staff_duty(app, msg.from_addr)
     ident = _identify(session, msg, forms, kind, staff)
-    held = ident.problem is not None and _changes_state(u)
     # A sender who may not act for the organization learns nothing about it: decide without it.
     org = repo.load_org(session, ident.org_id) if ident.org_id and ident.authorized else None
-    granted_user = repo.handoff_user(session, msg.thread_ids) if staff == "access" else None
     inbound = Inbound(role, msg, u.screen, kind, forms, now, staff, ident.new_name, ident.standing, u.unread,
                       answers_bot=repo.answers_us(session, msg.thread_ids))
-    if u.problem is not None:
-        decision = Decision(org=None, review=[u.problem], resend=[u.problem])
-        if (mail := reply_for(decision, inbound, app.home_addresses, app.links)) is not None:
-            decision.mails.append(mail)
-    elif granted_user is not None:
-        decision = _grant_by_reply(session, granted_user, msg, now)
-    elif kind.kind == "bounce":
-        decision = handle_bounce(session, u.data, now, app.duty_address(_duty_of(app, role)))
-    elif kind.kind == "training_roster" and not _may_send_rosters(app, msg, u.screen):
-        decision = Decision(org=None, review=[f"training roster from {msg.from_addr}, who may not send rosters"])
-    elif kind.kind == "training_roster":
-        decision = apply_training_roster(session, msg, now, app.calendar, app.duty_address("access"))
-    elif staff == "implementation" and org is not None and kind.kind != "account_support":
-        decision = _followup(org, now)
-    elif held:
-        decision = held_for_review(inbound, ident)
-        if (mail := reply_for(decision, inbound, app.home_addresses, app.links)) is not None:
-            decision.mails.append(mail)
-    else:
-        decision = decide(org, inbound, app.calendar)
-        if (mail := reply_for(decision, inbound, app.home_addresses, app.links)) is not None:
-            decision.mails.append(mail)
-        decision.mails.extend(handoffs(decision, inbound, app.duty_address("access")))
+    ctx = Ctx(app, session, u, inbound, ident, org, staff,
+              repo.handoff_user(session, msg.thread_ids) if staff == "access" else None, now)
+    decision = route(ctx).decide(ctx)
     saved_id = repo.save_org(session, decision.org, now) if decision.org and decision.org.name else None
+    for other in decision.others:
+        repo.save_org(session, other, now)
+    repo.mark_undeliverable(session, decision.undeliverable, decision.bounced)
     seen.org_id = saved_id or ident.org_id
-    decision.events.append(("identified", {"via": ident.via, "standing": ident.standing, "problem": ident.problem}))
+    decision.events.append(Event("identified", {"via": ident.via, "standing": ident.standing,
+                                                "problem": ident.problem}))
     seen.outcome = decision.outcome
     _record(app, session, seen, msg, decision, saved_id, now)
     shown = kind.kind
@@ -222,16 +191,6 @@ def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str,
     )
 
 
-def _may_send_rosters(app: App, msg: ParsedMessage, scr: Screen) -> bool:
-    """Completions grant access: only the training duty or a configured roster sender, authenticated."""
-    allowed = {str(a).lower() for a in app.config.trusted_roster_senders}
-    return scr.authenticated and (_staff_duty(app, msg.from_addr) == "training" or msg.from_addr in allowed)
-
-
-def _duty_of(app: App, role: str) -> str:
-    return DUTY_OF_MAILBOX.get(role, "implementation")
-
-
 def _too_many_replies(app: App, session: Session, to: str, now: datetime) -> bool:
     """Storm and loop guard: at most N automatic replies to one address per window."""
     limits = app.config.limits
@@ -240,34 +199,6 @@ def _too_many_replies(app: App, session: Session, to: str, now: datetime) -> boo
         OutboxRow.to_key == to.lower(), col(OutboxRow.kind).in_(REPLY_KINDS), col(OutboxRow.created_at) > since
     )).all()
     return len(recent) >= limits.replies_per_window
-
-
-_GRANTED = re.compile(r"\b(granted|done|created|complete[d]?|active|set up|provided)\b", re.I)
-
-
-def _grant_by_reply(session: Session, email: str, msg: ParsedMessage, now: datetime) -> Decision:
-    """The access duty answered a hand-off: "granted" records the grant; anything else goes to review."""
-    org_id = repo.org_by_address(session, email)
-    org = repo.load_org(session, org_id) if org_id else None
-    decision = Decision(org=org)
-    user = org.user(email) if org else None
-    if user is None or not _GRANTED.search(own_text(msg.body_text)):
-        decision.review.append(f"reply to the access hand-off for {email} does not say access was granted")
-        return decision
-    if (problem := transitions.grant_access(user, now)) is not None:
-        decision.review.append(f"access hand-off answered, but not recorded: {problem}")
-        return decision
-    decision.received.append(f"HMIS access granted to {email}")
-    decision.events.append(("access_granted", {"user": email, "by": msg.from_addr}))
-    return decision
-
-
-def _followup(org: OrgState, now: datetime) -> Decision:
-    decision = Decision(org=org)
-    done = mark_followup(org, now)
-    decision.received.append("setup follow-up for: " + ", ".join(done) if done else "staff note")
-    decision.events.append(("setup_followup", {"programs": done}))
-    return decision
 
 
 def review_reason(reasons: Sequence[str], shown: int = 12) -> str:
@@ -283,7 +214,7 @@ def _record(
 ) -> None:
     assert seen.id is not None
     emails = [d.user_email or "" for d in decision.docs]
-    emails += [str(detail.get("email") or detail.get("user") or "") for _, detail in decision.events]
+    emails += [e.user or "" for e in decision.events]
     ids = repo.user_ids(session, emails)
     for doc in decision.docs:
         f = doc.form
@@ -296,12 +227,11 @@ def _record(
     if decision.review:  # one item per message, however many reasons: a person reads the message once
         session.add(ReviewItem(seen_id=seen.id, reason=review_reason(decision.review), mailbox=seen.mailbox,
                                subject=msg.subject[:300], sender=msg.from_addr, org_id=org_id, created_at=now))
-    for action, detail in decision.events:
-        who = str(detail.get("email") or detail.get("user") or "")
-        repo.audit(session, now, action, org_id=detail.get("org_id", org_id), user_id=ids.get(who),
-                   seen_id=seen.id, detail=detail)
+    for e in decision.events:
+        repo.audit(session, now, e.action, org_id=e.org_id or org_id, user_id=ids.get(e.user or ""),
+                   seen_id=seen.id, detail=e.detail)
     for mail in decision.mails:
-        if mail.key == "reply" and undeliverable(session, mail.to[0]):
+        if mail.key == "reply" and queries.undeliverable(session, mail.to[0]):
             repo.audit(session, now, "reply_not_sent_undeliverable", org_id=org_id, seen_id=seen.id,
                        detail={"to": mail.to[0]})
             continue

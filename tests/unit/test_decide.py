@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.calendar import BusinessCalendar
+from bot.core.decide import Inbound, decide
+from bot.core.replies import reply_for
+from bot.core.staffmail import setup_followup
 from bot.core.state import OrgState, ProgramState, UserState
 from bot.documents.model import FormResult
 from bot.mail.kinds import MessageKind, classify_message
 from bot.mail.message import parse_message
 from bot.mail.screen import Screen
-from bot.core.decide import Inbound, decide, mark_followup
-from bot.core.replies import reply_for
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # Tuesday 1 Dec 2026, 10:00 in Los Angeles
 CAL = BusinessCalendar()
@@ -79,8 +80,9 @@ def test_confirmation_only_after_followup() -> None:
     early = decide(org, inbound("join", mail(body="I confirm the program setup is correct"),
                                 kind="program_setup_confirmation"), CAL)
     assert early.outcome == "review" and early.org is not None and early.org.programs[0].setup == "requested"
-    assert mark_followup(org, NOW) == ["P"]
-    later = decide(org, inbound("join", mail(body="Confirmed"), kind="program_setup_confirmation"), CAL)
+    followup = setup_followup(org, NOW)
+    assert followup.events[0].detail == {"programs": ["P"]} and followup.org is not None
+    later = decide(followup.org, inbound("join", mail(body="Confirmed"), kind="program_setup_confirmation"), CAL)
     assert later.org is not None and later.org.programs[0].setup == "confirmed" and later.org.ready_for_step3
 
 
