@@ -39,7 +39,7 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from dovecot import PASSWORD, USERS, DovecotServer, free_port  # noqa: E402
 from imapclient import IMAPClient  # noqa: E402
 
-from bot.documents import scanner, specimens  # noqa: E402
+from bot.demo import scanner, specimens  # noqa: E402
 from bot.documents.sandbox import read_document_safely  # noqa: E402
 from bot.mail.message import parse_message  # noqa: E402
 

@@ -39,7 +39,7 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from dovecot import PASSWORD, USERS, DovecotServer, free_port  # noqa: E402
 
 from bench.backlog import BOX, CONFIG, documents, message  # noqa: E402
-from bot.documents import scanner, specimens  # noqa: E402
+from bot.demo import scanner, specimens  # noqa: E402
 
 
 class Arrivals:

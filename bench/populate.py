@@ -44,8 +44,7 @@ def populate(engine: Engine, orgs: int = 500, users: int = 10_000, seed: int = 1
             "roles": rnd.sample(ROLES, rnd.randint(1, 2)), "new_user": rnd.random() < 0.6,
             "trainings": {"HMIS 10": "2026-11-01"} if rnd.random() < 0.5 else {},
             "forms": {"user_agreement": "accepted"} if rnd.random() < 0.7 else {}, "access": access,
-            "access_due": date(2026, 12, rnd.randint(1, 20)) if access in ("ready", "overdue") else None,
-            "handoff_sent": False, "escalation_level": 0})
+            "access_due": date(2026, 12, rnd.randint(1, 20)) if access in ("ready", "overdue") else None})
     reviews = [{"reason": "kind uncertain", "mailbox": "support", "subject": f"Forms {i}", "sender": f"x{i}@a.org",
                 "created_at": now - timedelta(days=i % 5), "escalated": False} for i in range(50)]
     with engine.begin() as conn:

@@ -86,7 +86,7 @@ def _user_rows(rnd: random.Random, orgs: int, users: int) -> list[dict[str, Any]
             "trainings": {"HMIS 10": "2026-11-20"} if rnd.random() < 0.6 else {},
             "forms": {"user_agreement": "accepted"} if rnd.random() < 0.5 else {},
             "access": access, "ready_on": due - timedelta(days=5) if due else None, "access_due": due,
-            "granted_at": NOW if access == "granted" else None, "handoff_sent": False, "escalation_level": 0,
+            "granted_at": NOW if access == "granted" else None,
         })
     return rows
 

@@ -128,6 +128,9 @@ psql_admin -c "DO \$\$ BEGIN
     ALTER ROLE hmisbot LOGIN CREATEDB PASSWORD 'hmisbot';
   END IF;
 END \$\$;"
+# DROP DATABASE ... WITH (FORCE) in the test fixtures must be able to end an autovacuum
+# worker that happens to be in the database being dropped.
+psql_admin -c "GRANT pg_signal_backend TO hmisbot"
 if [ "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = 'hmisbot_test'")" != 1 ]; then
   psql_admin -c "CREATE DATABASE hmisbot_test OWNER hmisbot"
 fi

@@ -1,44 +1,26 @@
 """Fixtures shared by every test: the database under test, SQLite or PostgreSQL.
 
-Every test that takes ``db_url`` runs twice: on SQLite (the embedded default) and
-on PostgreSQL (multi-instance deployments), each time on a fresh, empty database.
-PostgreSQL comes from scripts/test.sh (HMISBOT_TEST_PG_URL); without it the
-PostgreSQL half is skipped, except under CI, where that is a failure.
+Every test that takes ``db_url`` (or ``engine``) runs twice: on SQLite (the embedded
+default) and on PostgreSQL (multi-instance deployments), each time on a fresh, empty
+database. PostgreSQL comes from scripts/test.sh (HMISBOT_TEST_PG_URL); without it the
+PostgreSQL half is skipped, except under CI, where that is a failure. The helpers
+behind these fixtures, and those test modules share, are in tests/support.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from tests.support.db import IN_CI, pg_database
+
+__all__ = ["CORPUS", "IN_CI"]
+
 CORPUS = Path(os.environ.get("HMISBOT_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
-
-
-def pg_database() -> Iterator[str]:
-    url = os.environ.get("HMISBOT_TEST_PG_URL")
-    if not url:
-        if IN_CI:
-            pytest.fail("HMISBOT_TEST_PG_URL is not set under CI: run the tests with scripts/test.sh")
-        pytest.skip("PostgreSQL not available: run the tests with scripts/test.sh to include it")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(url)
-    name = f"hmisbot_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -47,3 +29,29 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'hmisbot.sqlite3'}"
     else:
         yield from pg_database()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on ``db_url``, left empty: the code under test creates the schema (init_db)."""
+    from bot.store.db import make_engine
+
+    e = make_engine(db_url)
+    yield e
+    e.dispose()
+
+
+@pytest.fixture
+def migrated(engine: Engine) -> Engine:
+    """``engine`` with the schema migrated to head, for tests that start from the tables
+    (``pytestmark = pytest.mark.usefixtures("migrated")``)."""
+    from bot.store.db import init_db
+
+    init_db(engine)
+    return engine
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (multi-instance deployments need PostgreSQL)."""
+    yield from pg_database()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from bot.documents import specimens as sp
+from bot.demo import specimens as sp
 
 PEOPLE = [
     ("Carlos Rivera", "Hope Harbor Services", "crivera@hopeharbor.org", "Executive Director"),

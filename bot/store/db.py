@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0005"  # the newest revision in migrations/versions (tests/integration/test_migrations.py checks)
+HEAD = "0006"  # the newest revision in migrations/versions (tests/integration/test_migrations.py checks)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

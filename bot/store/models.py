@@ -69,8 +69,6 @@ class HmisUser(SQLModel, table=True):
     ready_on: date | None = None
     access_due: date | None = None
     granted_at: datetime | None = None
-    handoff_sent: bool = False
-    escalation_level: int = 0
 
 
 class SeenMessage(SQLModel, table=True):

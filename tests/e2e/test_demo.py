@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from bot.demo import run_demo, seeds
 from bot.store.db import make_engine
 from bot.store.models import HmisUser, Organization, OutboxRow, Program, ReviewItem, SeenMessage
-from tests.conftest import pg_database
+from tests.support.db import pg_database
 
 pytestmark = pytest.mark.slow
 

@@ -1,5 +1,7 @@
 """Fixtures for tests against real servers: a private Dovecot, an in-process SMTP
-server (aiosmtpd), a TCP proxy that cuts connections, and the PostgreSQL URL.
+server (aiosmtpd) and a TCP proxy that cuts connections. The database fixtures
+(``db_url``, ``engine``, ``pg_url``) are tests/conftest.py's; the helpers the pipeline
+tests share (config, CLI, mail, looking at the servers) are in tests/support/pipeline.py.
 
 Dovecot is started once per session (a restart test restarts that same instance);
 each test gets an emptied account. When Dovecot is not installed the IMAP tests are
@@ -349,19 +351,6 @@ def smtp_server(tls_files: tuple[Path, Path]) -> Iterator[Callable[..., SmtpServ
     yield start
     for c in running:
         c.stop()
-
-
-# -- PostgreSQL --------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> str:
-    """The test database URL that scripts/test.sh exports (HMISBOT_TEST_PG_URL)."""
-    url = os.environ.get("HMISBOT_TEST_PG_URL")
-    if not url:
-        _unavailable("HMISBOT_TEST_PG_URL is not set (run the tests with scripts/test.sh)")
-    assert url is not None
-    return url
 
 
 # -- the three LAHSA accounts, shared by the pipeline, service and reliability tests ---

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from bot.demo import DEMO_NOW, run_demo
-from tests.conftest import pg_database
+from tests.support.db import pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -12,34 +12,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy.engine import Engine
 
-from bot.store.db import make_engine
 from tests.integration.conftest import SmtpServer
 from tests.integration.dovecot import DovecotServer
-from tests.integration.test_pipeline_imap import (
-    NOW,
-    SUPPORT,
-    cli_in_process,
-    ids_in,
-    replies_by_parent,
-    seen_rows,
-    simple_mail,
-    write_config,
-)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    e = make_engine(db_url)
-    yield e
-    e.dispose()
+from tests.support.db import seen_rows
+from tests.support.pipeline import NOW, SUPPORT, cli_in_process, ids_in, replies_by_parent, simple_mail, write_config
 
 
 def _bot(config: Path) -> Any:

@@ -16,18 +16,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.documents import scanner, specimens
+from bot.demo import scanner, specimens
 from bot.store.models import Contact, Document, HmisUser, Organization, Program, ReviewItem
 from tests.integration.conftest import SmtpServer
 from tests.integration.dovecot import DovecotServer
-from tests.integration.test_pipeline_imap import (
-    JOIN,
-    SUPPORT,
-    TRAINING,
-    cli_in_process,
-    received,
-    write_config,
-)
+from tests.support.pipeline import JOIN, SUPPORT, TRAINING, cli_in_process, received, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DATE = "11/30/2026"

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.documents import scanner, specimens
+from bot.demo import scanner, specimens
 from tests.integration.conftest import SmtpServer
 from tests.integration.dovecot import DovecotServer
 from tests.integration.test_identity_imap import DATE, Lahsa, agreement, mail
-from tests.integration.test_pipeline_imap import JOIN, SUPPORT, TRAINING, received
+from tests.support.pipeline import JOIN, SUPPORT, TRAINING, received
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 LINKS = {"training_site": "https://training.hmis.example/register",

@@ -8,7 +8,6 @@ The count of statements must not grow with the organization's size.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,17 +17,12 @@ from sqlalchemy.engine import Engine
 
 from bot.core.state import ContactState, OrgState, ProgramState, UserState
 from bot.store import repo
-from bot.store.db import init_db, make_engine, transaction
+from bot.store.db import transaction
 
 NOW = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    e = make_engine(db_url)
-    init_db(e)
-    yield e
-    e.dispose()
+pytestmark = pytest.mark.usefixtures("migrated")  # `engine` (tests/conftest.py), with the tables
 
 
 def _org(engine: Engine, name: str, users: int) -> int:

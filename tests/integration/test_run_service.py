@@ -10,42 +10,22 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
-from bot.store.models import MailboxState
 from tests.integration.conftest import RunningBot, SmtpServer
 from tests.integration.dovecot import DovecotServer
-from tests.integration.test_pipeline_imap import (
-    NOW,
-    SUPPORT,
-    TRAINING,
-    engine,
-    ids_in,
-    replies_by_parent,
-    seen_rows,
-    simple_mail,
-    write_config,
-)
+from tests.support.db import first_contact_made, seen_rows
+from tests.support.pipeline import NOW, SUPPORT, TRAINING, ids_in, replies_by_parent, simple_mail, write_config
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-__all__ = ["engine"]  # a fixture shared with test_pipeline_imap (lahsa, smtp, secrets live in conftest)
 
 POLL_EVERY = 300.0
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float, log: Path) -> float:
-    """Seconds until check() holds; fail with the service's log after timeout."""
-    t0 = time.monotonic()
-    while not check():
-        if time.monotonic() - t0 > timeout:
-            pytest.fail(f"{what}: not within {timeout} s; service log:\n{log.read_text()[-6000:]}")
-        time.sleep(0.05)
-    return time.monotonic() - t0
+TICK = 0.05  # how often to look: the latencies are measured
 
 
 class Service(RunningBot):
@@ -70,25 +50,21 @@ def ready(engine: Engine, svc: Service) -> bool:
     # Each mailbox connects twice: the poll job's connection and its IDLE watcher's.
     if any(text.count(f"{name}: connected to") < 2 for name in ("training", "support", "join")):
         return False
-    try:
-        with Session(engine) as s:
-            states = s.exec(select(MailboxState)).all()
-    except Exception:  # the tables may not exist yet
-        return False
-    return len(states) == 3 and all(m.baseline_done for m in states)
+    return first_contact_made(engine)
 
 
 def test_run_wakes_on_idle_survives_a_server_restart_and_stops_on_sigterm(service, lahsa, smtp, engine):
     svc, _config = service
-    wait_for("service ready", lambda: ready(engine, svc), 40, svc.log)
+    wait_for("service ready", lambda: ready(engine, svc), 40, svc.text, every=TICK)
     time.sleep(0.3)  # let the watchers enter IDLE after their SELECT
 
     # New mail: the watcher's IDLE wakes the poll job long before the 300 s interval.
     first = simple_mail("training", "Question about HMIS", "<run.1@example.net>")
     lahsa.append(TRAINING, first)
-    took = wait_for("reply to run.1", lambda: "<run.1@example.net>" in replies_by_parent(smtp.handler), 15, svc.log)
+    took = wait_for("reply to run.1", lambda: "<run.1@example.net>" in replies_by_parent(smtp.handler), 15,
+                    svc.text, every=TICK)
     assert took < 10 < POLL_EVERY
-    wait_for("run.1 settled", lambda: ids_in(lahsa, TRAINING, "INBOX") == [], 10, svc.log)
+    wait_for("run.1 settled", lambda: ids_in(lahsa, TRAINING, "INBOX") == [], 10, svc.text, every=TICK)
     assert ids_in(lahsa, TRAINING, "Needs Review") == ["<run.1@example.net>"]
 
     # Dovecot goes away under the running service and comes back; mail that arrives
@@ -99,9 +75,11 @@ def test_run_wakes_on_idle_survives_a_server_restart_and_stops_on_sigterm(servic
     second = simple_mail("support", "Locked out", "<run.2@example.net>", sender="Rosa Gomez <rosa@example.org>",
                          body="Hi, I am locked out of my HMIS account and cannot log in. Can you reset my password?")
     lahsa.append(SUPPORT, second)
-    took = wait_for("reply to run.2", lambda: "<run.2@example.net>" in replies_by_parent(smtp.handler), 20, svc.log)
+    took = wait_for("reply to run.2", lambda: "<run.2@example.net>" in replies_by_parent(smtp.handler), 20,
+                    svc.text, every=TICK)
     assert took < 15
-    wait_for("run.2 settled", lambda: ids_in(lahsa, SUPPORT, "Processed") == ["<run.2@example.net>"], 10, svc.log)
+    wait_for("run.2 settled", lambda: ids_in(lahsa, SUPPORT, "Processed") == ["<run.2@example.net>"], 10,
+             svc.text, every=TICK)
     assert "IDLE on support: reconnected" in svc.text()
 
     # SIGTERM: a clean stop, exit code 0.

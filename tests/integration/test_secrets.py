@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.integration.test_pipeline_imap import write_config
+from tests.support.pipeline import write_config
 
 pytestmark = pytest.mark.integration
 WRONG_IMAP = "Imap-Secret-7f3a9c"  # wrong on purpose: the login fails and the error is logged

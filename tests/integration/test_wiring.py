@@ -16,15 +16,11 @@ only moved, and never answered twice.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,7 +33,6 @@ from sqlmodel import Session, select
 from bot.app import App, build_sender
 from bot.clock import parse_now
 from bot.config import Config, load_config
-from bot.demo import Seed, _message, seeds
 from bot.mailboxes.graph import GRAPH_SCOPE, GraphMailbox
 from bot.mailboxes.oauth import OUTLOOK_SCOPE, MsalTokenProvider
 from bot.service import poll_all
@@ -47,6 +42,7 @@ from tests.fakes import make_tls_cert, server_tls_context
 from tests.fakes.ews_server import FakeEws, ews_id
 from tests.fakes.ews_server import Item as EwsItem
 from tests.fakes.graph_server import FakeAzureAD, FakeGraph
+from tests.support.pipeline import demo_mail, message_id, parse
 
 pytestmark = pytest.mark.integration
 
@@ -80,26 +76,6 @@ LEASE_RUNS_OUT = 1.2  # seconds: past limits.send_lease_seconds (1) in base_conf
 
 
 # -- mail and helpers -------------------------------------------------------------------------
-
-
-@functools.cache
-def _seeds() -> dict[str, tuple[int, Seed]]:
-    return {s.subject: (i, s) for i, s in enumerate(seeds())}
-
-
-def demo_mail(subject: str) -> tuple[str, bytes]:
-    """(mailbox name, raw bytes with CRLF) of the demo seed with this subject; fixed Message-ID."""
-    index, seed = _seeds()[subject]
-    msg: EmailMessage = _message(seed, index, time.time() - 600, [])
-    return seed.inbox, msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
-
-
-def message_id(raw: bytes) -> str:
-    return str(BytesHeaderParser().parsebytes(raw)["Message-ID"])
-
-
-def parse(raw: bytes) -> EmailMessage:
-    return message_from_bytes(raw, policy=policy.default)
 
 
 def base_config(tmp_path: Path, db_url: str, mailboxes: dict[str, Any], send: dict[str, Any]) -> Config:

@@ -20,21 +20,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
-from bot.documents import specimens
-from bot.store.db import make_engine
+from bot.demo import specimens
 from bot.store.models import OutboxRow, SeenMessage
 from tests.integration.conftest import (  # noqa: F401  (fixtures used by the reliability tests)
     RecordingHandler,
@@ -47,27 +42,17 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures used by the re
     tls_files,
 )
 from tests.integration.dovecot import USERS, DovecotServer
-from tests.integration.test_pipeline_imap import write_config as pipeline_config
+from tests.support.db import rows
+from tests.support.pipeline import NOW, USER_OF, received, replies_by_parent, simple_mail
+from tests.support.pipeline import write_config as pipeline_config
 
 __all__ = ["dovecot", "smtp_server", "tls_files"]  # fixtures re-exported for this folder
 
-TRAINING, SUPPORT, JOIN = USERS
-USER_OF = {"training": TRAINING, "support": SUPPORT, "join": JOIN}
 FOLDERS = ("INBOX", "Processed", "Needs Review")
-NOW = "2026-11-30T10:00:00-08:00"  # a Monday, office hours
-IMPLEMENTATION = "hmis.implementation@lahsa.org"
-ACCESS = "hmis.access@lahsa.org"
 ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- servers --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    e = make_engine(db_url)
-    yield e
-    e.dispose()
 
 
 def write_config(folder: Path, db_url: str, dovecot: DovecotServer, smtp: SmtpServer, *,
@@ -111,18 +96,6 @@ def cli(config: Path, *args: str, crash_at: str | None = None, now: str = NOW,
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def cli_in_process(config: Path, *args: str, now: str = NOW) -> tuple[int, str]:
-    """The same command through the Typer app in this process (cheaper; monkeypatches apply)."""
-    from typer.testing import CliRunner
-
-    from bot.cli import app as cli_app
-
-    result = CliRunner().invoke(cli_app, ["--config", str(config), "--now", now, *args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.output
-
-
 # -- the backlog ------------------------------------------------------------------------------
 
 
@@ -136,16 +109,8 @@ class Mail:
 
 def make_mail(inbox: str, message_id: str, sender: tuple[str, str], subject: str, body: str,
           pdf: tuple[str, bytes] | None = None) -> bytes:
-    m = EmailMessage()
-    m["From"] = f"{sender[0]} <{sender[1]}>"
-    m["To"] = USER_OF[inbox]
-    m["Subject"] = subject
-    m["Date"] = "Mon, 30 Nov 2026 08:30:00 -0800"
-    m["Message-ID"] = message_id
-    m.set_content(body)
-    if pdf is not None:
-        m.add_attachment(pdf[1], maintype="application", subtype="pdf", filename=pdf[0])
-    return m.as_bytes(policy=m.policy.clone(linesep="\r\n"))
+    return simple_mail(inbox, subject, message_id, attachment=pdf, sender=f"{sender[0]} <{sender[1]}>", body=body,
+                       date="Mon, 30 Nov 2026 08:30:00 -0800")
 
 
 FIRST = ("Ana", "Ben", "Carla", "David", "Elena", "Frank", "Grace", "Hector", "Irene", "Jamal", "Karen", "Luis")
@@ -264,20 +229,6 @@ def where_is(dovecot: DovecotServer) -> dict[str, Counter[str]]:
     return {name: Counter(mid for user in USERS for mid in folder_ids(dovecot, user, name)) for name in FOLDERS}
 
 
-def received(handler: RecordingHandler) -> list[EmailMessage]:
-    return [email.message_from_bytes(r.content, policy=policy.default)  # type: ignore[misc]
-            for r in list(handler.received)]
-
-
-def replies_by_parent(handler: RecordingHandler) -> Counter[str]:
-    return Counter(str(m["In-Reply-To"]) for m in received(handler) if m["In-Reply-To"])
-
-
-def rows(engine: Engine, model: Any) -> list[Any]:
-    with Session(engine) as s:
-        return list(s.exec(select(model)).all())
-
-
 def decided(engine: Engine) -> Counter[str]:
     """Message-ID -> number of seen rows that decided it (processed or review)."""
     return Counter(s.message_id for s in rows(engine, SeenMessage) if s.outcome in ("processed", "review"))
@@ -310,13 +261,3 @@ def check_exactly_once(engine: Engine, dovecot: DovecotServer, smtp: SmtpServer,
     # Replies, by the message they answer: one per message (the 'unknown' one: none).
     lost_parents = {r.in_reply_to for r in outbox if r.status == "unknown" and r.in_reply_to}
     assert replies_by_parent(smtp.handler) == Counter(i for i in ids if i not in lost_parents | unanswered)
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float, logs: Callable[[], str] = lambda: "") -> float:
-    """Seconds until check() holds; fail (with logs) after timeout."""
-    t0 = time.monotonic()
-    while not check():
-        if time.monotonic() - t0 > timeout:
-            pytest.fail(f"{what}: not within {timeout} s\n{logs()[-6000:]}")
-        time.sleep(0.2)
-    return time.monotonic() - t0

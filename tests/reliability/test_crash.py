@@ -34,15 +34,13 @@ from tests.reliability.conftest import (
     backlog,
     check_exactly_once,
     cli,
-    cli_in_process,
     decided,
     deliver,
-    received,
-    replies_by_parent,
-    rows,
     where_is,
     write_config,
 )
+from tests.support.db import rows
+from tests.support.pipeline import cli_in_process, received, replies_by_parent
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

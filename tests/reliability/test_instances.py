@@ -24,27 +24,24 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from bot.store.db import make_engine
-from bot.store.models import MailboxState, OutboxRow, SeenMessage
-from tests.conftest import pg_database
+from bot.store.models import OutboxRow, SeenMessage
 from tests.integration.conftest import RunningBot, SmtpServer
 from tests.integration.dovecot import DovecotServer
 from tests.reliability.conftest import (
-    NOW,
     backlog,
     bot_env,
     check_exactly_once,
     cli,
-    cli_in_process,
     decided,
     deliver,
-    rows,
-    wait_for,
     where_is,
     write_config,
 )
+from tests.support.db import first_contact_made, pg_database, rows
+from tests.support.pipeline import NOW, cli_in_process
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -65,12 +62,6 @@ class Instance(RunningBot):
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database (multi-instance deployments need PostgreSQL)."""
-    yield from pg_database()
-
-
-@pytest.fixture
 def pg_engine(pg_url: str) -> Iterator[Engine]:
     e = make_engine(pg_url)
     yield e
@@ -84,15 +75,6 @@ def _unexpected_tracebacks(log: str) -> list[str]:
     blocks = [re.split(r"\n\d{4}-\d\d-\d\d ", b, maxsplit=1)[0]
               for b in log.split("Traceback (most recent call last):")[1:]]
     return [b for b in blocks if "cannot schedule new futures after" not in b]
-
-
-def _ready(engine: Engine) -> bool:
-    try:
-        with Session(engine) as s:
-            states = s.exec(select(MailboxState)).all()
-    except Exception:  # the tables may not exist yet
-        return False
-    return len(states) == 3 and all(m.baseline_done for m in states)
 
 
 def test_two_instances_share_the_work_and_never_act_twice(lahsa: DovecotServer, smtp: SmtpServer, secrets: None,
@@ -109,7 +91,7 @@ def test_two_instances_share_the_work_and_never_act_twice(lahsa: DovecotServer, 
     try:
         logs = lambda: "\n".join(f"== {i.log.parent.name}\n{i.text()[-3000:]}" for i in instances)  # noqa: E731
         wait_for("both running, first contact made", lambda: all(i.alive() for i in instances) and all(
-            "hmisbot running" in i.text() for i in instances) and _ready(pg_engine), 60, logs)
+            "hmisbot running" in i.text() for i in instances) and first_contact_made(pg_engine), 60, logs)
         time.sleep(2.5)  # a full poll interval: both instances are past their first contact
 
         mails = backlog(MESSAGES, tag="two", pdfs=2)

@@ -23,19 +23,18 @@ from bot.store.models import ReviewItem, SeenMessage
 from tests.integration.conftest import SmtpServer
 from tests.integration.dovecot import DovecotServer
 from tests.reliability.conftest import (
-    TRAINING,
     Mail,
     agreement_pdf,
     backlog,
     check_exactly_once,
-    cli_in_process,
     decided,
     deliver,
     folder_ids,
     make_mail,
-    rows,
     write_config,
 )
+from tests.support.db import rows
+from tests.support.pipeline import TRAINING, cli_in_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

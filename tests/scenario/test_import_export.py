@@ -9,9 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pytest
 
 from bot.store.models import Contact, Organization
 from tests.scenario.harness import World
+from tests.support.terminal import hmisbot, on_a_terminal
 
 LIST = """Name,Aliases,Email_Domains,CES_Roles,Agreement,Program_Manager
 Hope Harbor Services,Hope Harbor;HHS,hopeharbor.org,Housing Navigation/Case Management,accepted,maria@hopeharbor.org
@@ -29,8 +28,7 @@ Bad Org,,,,signed,
 
 
 def _cli(w: World, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", "--config", str(w.root / "mailboxes.yaml"), *args],
-                          capture_output=True, text=True, timeout=300)
+    return hmisbot(w.root / "mailboxes.yaml", *args)
 
 
 def test_import_then_export(tmp_path: Path, db_url: str) -> None:
@@ -119,31 +117,10 @@ def test_rows_match_by_alias_and_by_email_domain(tmp_path: Path, db_url: str) ->
 
 def test_import_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     """stderr on a pseudo-terminal: rich draws the bar there; stdout keeps the report."""
-    import pty
-
     w = World(tmp_path / "w", "sqlite")
     rows = [f"Org {n} Services,," for n in range(1, 201)]
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(w.root / "mailboxes.yaml"), "import-orgs",
-                             str(_csv(tmp_path, "list.csv", rows))], stdout=subprocess.PIPE, stderr=follower,
-                            env={**os.environ, "TERM": "xterm", "COLUMNS": "100"})
-    os.close(follower)
-    out, _ = proc.communicate(timeout=120)
-    drawn = _drain(leader)
-    assert proc.returncode == 0
-    assert "200 created" in out.decode() and "import-orgs" not in out.decode()
+    code, out, drawn = on_a_terminal(w.root / "mailboxes.yaml", "import-orgs", str(_csv(tmp_path, "list.csv", rows)),
+                                     timeout=120)
+    assert code == 0
+    assert "200 created" in out and "import-orgs" not in out
     assert "import-orgs" in drawn and "200/200" in drawn
-
-
-def _drain(fd: int) -> str:
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # EIO: the other side is closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(fd)
-    return b"".join(chunks).decode(errors="replace")

@@ -7,13 +7,11 @@ the log otherwise; `--log-format json` or `logging: {format: json}`: one object 
 from __future__ import annotations
 
 import json
-import os
-import pty
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.scenario.harness import World
+from tests.support.terminal import hmisbot, on_a_terminal
 
 
 def _world(tmp_path: Path, n: int, extra: str = "") -> World:
@@ -23,9 +21,8 @@ def _world(tmp_path: Path, n: int, extra: str = "") -> World:
     return w
 
 
-def _hmisbot(w: World, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", "--config", str(w.root / "mailboxes.yaml"), "--now", w.now,
-                           *args], capture_output=True, text=True, timeout=300, **kwargs)  # type: ignore[call-overload]
+def _hmisbot(w: World, *args: str) -> subprocess.CompletedProcess[str]:
+    return hmisbot(w.root / "mailboxes.yaml", *args, now=w.now)
 
 
 def test_backfill_counts_its_progress_in_the_log(tmp_path: Path) -> None:
@@ -41,15 +38,9 @@ def test_backfill_counts_its_progress_in_the_log(tmp_path: Path) -> None:
 
 def test_backfill_draws_a_bar_on_a_terminal(tmp_path: Path) -> None:
     w = _world(tmp_path, 12)
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(w.root / "mailboxes.yaml"), "--now", w.now,
-                             "poll", "--once", "--backfill"], stdout=subprocess.PIPE, stderr=follower,
-                            env={**os.environ, "TERM": "xterm", "COLUMNS": "100"})
-    os.close(follower)
-    out, _ = proc.communicate(timeout=300)
-    drawn = _read_all(leader)
-    assert proc.returncode == 0
-    assert "join: 12 processed" in out.decode() and "poll join" not in out.decode()  # stdout stays clean
+    code, out, drawn = on_a_terminal(w.root / "mailboxes.yaml", "poll", "--once", "--backfill", now=w.now)
+    assert code == 0
+    assert "join: 12 processed" in out and "poll join" not in out  # stdout stays clean
     assert "poll join" in drawn and "12/12" in drawn
 
 
@@ -74,17 +65,3 @@ def test_the_configuration_can_ask_for_json_logs_and_the_flag_wins(tmp_path: Pat
     text = _hmisbot(w, "--log-format", "text", "poll", "--once")
     assert text.returncode == 0 and " INFO bot.workflow.process: message <" in text.stderr
     assert not any(line.startswith("{") for line in text.stderr.splitlines())
-
-
-def _read_all(fd: int) -> str:
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # EIO once the other side has closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(fd)
-    return b"".join(chunks).decode(errors="replace")

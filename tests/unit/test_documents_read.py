@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import docgen
 
-from bot.documents import specimens as sp
+from bot.demo import specimens as sp
 from bot.documents.model import FormResult
 from bot.documents.reader import read_document
 from bot.documents.sandbox import Limits, SandboxPool, read_document_safely

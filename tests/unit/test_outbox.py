@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from bot.outbox.outbox import FlushPolicy, enqueue, flush, recover_interrupted
 from bot.outbox.render import make_env
 from bot.outbox.senders.base import TransientSendError
-from bot.store.db import init_db, make_engine, transaction
+from bot.store.db import transaction
 from bot.store.models import OutboxRow
 
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
@@ -40,12 +40,7 @@ class Recorder:
     def close(self) -> None: ...
 
 
-@pytest.fixture
-def engine(db_url: str):  # type: ignore[no-untyped-def]
-    eng = make_engine(db_url)
-    init_db(eng)
-    yield eng
-    eng.dispose()
+pytestmark = pytest.mark.usefixtures("migrated")  # `engine` (tests/conftest.py), with the tables
 
 
 def _queue(engine, n: int, key: str = "k") -> None:  # type: ignore[no-untyped-def]

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 
-from bot.documents._draw import MARGIN, PAGE_H, PAGE_W, Pen, field_line, heading, paragraph, signature_line
-from bot.documents._text import (
+from bot.demo._draw import MARGIN, PAGE_H, PAGE_W, Pen, field_line, heading, paragraph, signature_line
+from bot.demo._text import (
     FLYER,
     HMIS10_TERMS,
     ORG_TERMS,
@@ -25,7 +25,7 @@ from bot.documents._text import (
     USER_TERMS,
     W9_TEXT,
 )
-from bot.documents.scanner import combine, photo, scan, tiff
+from bot.demo.scanner import combine, photo, scan, tiff
 
 __all__ = [
     "LAYOUTS", "combine", "flyer_pdf", "hmis10_acknowledgement_pdf", "organization_agreement_pdf",
