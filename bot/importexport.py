@@ -26,9 +26,10 @@ from bot.ces.rules import AGREEMENT_STATES
 from bot.core.state import ContactState, OrgState
 from bot.orgimport import Candidate, ImportReport, Match, OrgIndex, norm
 from bot.progress import Bar
-from bot.status import load_all, org_json
+from bot.status import org_json
 from bot.store import repo
 from bot.store.models import Organization
+from bot.store.queries import load_all
 
 EXPORTS = ("organizations", "programs", "users")
 
@@ -91,7 +92,7 @@ def _record(report: ImportReport, name: str, org: OrgState, found: Match | None)
         report.updated.append(org.name if found.how == "name" else f"{org.name} (by {found.how})")
 
 
-def import_orgs(bot: App, text: str, *, merge: bool = False, dry_run: bool = False,
+def import_orgs(app: App, text: str, *, merge: bool = False, dry_run: bool = False,
                 bar: Bar | None = None) -> ImportReport:
     """Create or update an organization per row (bot/orgimport.py says how rows are matched).
 
@@ -100,10 +101,10 @@ def import_orgs(bot: App, text: str, *, merge: bool = False, dry_run: bool = Fal
     """
     report = ImportReport()
     rows = list(csv.DictReader(io.StringIO(text)))
-    now = bot.clock.utcnow()
+    now = app.clock.utcnow()
     if bar is not None:
         bar.grow(len(rows))
-    with Session(bot.engine) as session:
+    with Session(app.engine) as session:
         index = OrgIndex(session.exec(select(Organization.id, Organization.name, Organization.aliases,
                                              Organization.email_domains)).all())  # type: ignore[arg-type]
         for number, raw in enumerate(rows, start=2):
@@ -128,9 +129,9 @@ def import_orgs(bot: App, text: str, *, merge: bool = False, dry_run: bool = Fal
     return report
 
 
-def _records(bot: App, what: str) -> list[dict[str, Any]]:
-    with Session(bot.engine) as session:
-        orgs = [org_json(o) for o in load_all(session)]
+def _records(app: App, what: str) -> list[dict[str, Any]]:
+    with Session(app.engine) as session:
+        orgs = [org_json(o, today=app.clock.today()) for o in load_all(session)]
     if what == "organizations":
         return [{"name": o["name"], "agreement": o["agreement"], "ces_roles": ";".join(o["ces_roles"]),
                  "programs": len(o["programs"]), "users": len(o["users"]), "ready_for_step3": o["ready_for_step3"],
@@ -143,8 +144,8 @@ def _records(bot: App, what: str) -> list[dict[str, Any]]:
             for o in orgs for u in o["users"]]
 
 
-def export(bot: App, what: str, fmt: str) -> str:
-    records = _records(bot, what)
+def export(app: App, what: str, fmt: str) -> str:
+    records = _records(app, what)
     if fmt == "json":
         return json.dumps(records, indent=2, ensure_ascii=False)
     out = io.StringIO()

@@ -16,7 +16,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from bot.app import App
-from bot.store import repo
+from bot.store import queries, repo
 from bot.store.db import transaction
 from bot.store.models import Document, OutboxRow, ReviewItem, SeenMessage
 
@@ -50,14 +50,14 @@ def _files_to_drop(session: Session, gone: list[int]) -> list[Path]:
     return [Path(p) for p in sorted(p for p in paths if p and p not in kept)]
 
 
-def purge(bot: App, dry_run: bool = False) -> Purged:
-    now = bot.clock.utcnow()
-    before = cutoff(now, bot.config.retention_years)
-    with transaction(bot.engine) as session:
+def purge(app: App, dry_run: bool = False) -> Purged:
+    now = app.clock.utcnow()
+    before = cutoff(now, app.config.retention_years)
+    with transaction(app.engine) as session:
         old = [i for i in session.exec(select(SeenMessage.id).where(col(SeenMessage.received_at) < before)).all() if i]
         docs = session.exec(select(Document.id).where(col(Document.seen_id).in_(old))).all()
         in_review = set(session.exec(select(ReviewItem.seen_id).where(
-            col(ReviewItem.seen_id).in_(old), col(ReviewItem.resolved_at).is_(None))).all())
+            col(ReviewItem.seen_id).in_(old), queries.review_open())).all())
         files = _files_to_drop(session, [i for i in old if i not in in_review])
         if not dry_run:
             session.execute(delete(Document).where(col(Document.seen_id).in_(old)))

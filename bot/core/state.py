@@ -15,6 +15,12 @@ from bot.calendar import BusinessCalendar
 from bot.ces import rules
 from bot.ces.rules import IndividualRole, Missing, Training
 
+# A user's access states (derived by ``refresh_access``): blocked until the organization's Steps 1-2
+# are done, waiting on the user's trainings and forms, ready (LAHSA owes the account within 3 business
+# days), overdue (past that), granted.
+ACCESS_STATES = ("blocked", "waiting_on_user", "ready", "overdue", "granted")
+AWAITING_GRANT = ("ready", "overdue")  # LAHSA owes these users an account
+
 
 @dataclass
 class UserState:
@@ -113,12 +119,22 @@ def refresh_access(org: OrgState, today: date, cal: BusinessCalendar) -> list[Us
             user.access, user.ready_on, user.access_due = "blocked", None, None
         elif missing:
             user.access, user.ready_on, user.access_due = "waiting_on_user", None, None
-        elif user.access not in ("ready", "overdue"):
+        elif user.access not in AWAITING_GRANT:
             user.access = "ready"
             user.ready_on = today
             # "within 3 business days": due on the third business day after the day it became ready.
             user.access_due = cal.add_business_days(today, 3)
             newly_ready.append(user)
-        if user.access == "ready" and user.access_due and today > user.access_due:
-            user.access = "overdue"
+        user.access = access_on(user, today)
     return newly_ready
+
+
+def access_on(user: UserState, today: date) -> str:
+    """The user's access state as of ``today``: a ready user past the due date is overdue.
+
+    The stored state turns "overdue" only when the escalation job runs; whatever reads it
+    (status, the digest) asks this instead, so a missed or late job never hides a lapse.
+    """
+    if user.access == "ready" and user.access_due is not None and today > user.access_due:
+        return "overdue"
+    return user.access

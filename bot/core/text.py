@@ -1,4 +1,4 @@
-"""Text from strangers, made safe to quote back in LAHSA's mail. Pure.
+"""Text for people: strangers' words made safe to quote back in LAHSA's mail, and times. Pure.
 
 A subject or a name comes from whoever sent the mail. Quoted in a reply from LAHSA's
 address it must not become a link ("reset your HMIS password at http://evil.example"),
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, date, datetime, tzinfo
 
 QUOTE_LIMIT = 120
 # Bidirectional overrides and isolates, zero-width and other invisible format characters.
@@ -32,3 +33,22 @@ def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
     """A stranger's words as a reply may quote them: visible, no links, at most ``limit`` characters."""
     text = _URL.sub("[link removed]", visible(text))
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def local_time(value: datetime | None, tz: tzinfo) -> str:
+    """``Thu Dec 3, 2026, 10:00 AM`` in the configured timezone; naive values are UTC (as stored).
+
+    The one way a time is written for people, in mail and on the site alike.
+    """
+    if value is None:
+        return ""
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
+    return f"{local:%a %b} {local.day}, {local:%Y}, {local:%I:%M %p}".replace(", 0", ", ", 1)
+
+
+def local_date(value: date | str | None) -> str:
+    """``Thu Dec 3, 2026`` from a date or an ISO date string."""
+    if not value:
+        return ""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day:%a %b} {day.day}, {day:%Y}"

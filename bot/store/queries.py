@@ -1,19 +1,39 @@
-"""Read-only queries that feed the pure core: the organizations identification matches against.
+"""The read model: read-only queries that return the core's values, each written once.
 
-Writes stay in ``repo``; this module only reads, and returns the core's values.
+What the pipeline's decisions need (the organizations identification matches against,
+what is on file for a sender, dead addresses, our own sent mail); every organization as
+``OrgState`` for status, jobs and exports (through the one mapper, ``store.rows``); the
+open review queue; and the messages handled since a time, with what became of them, for
+the staff digest. Writes stay in ``repo``.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from bot.core.arrivals import Arrival, FormOutcome
 from bot.core.identity import KnownOrg, SenderRecord
 from bot.core.staffmail import SentMail
-from bot.core.state import OrgState
+from bot.core.state import AWAITING_GRANT, OrgState
 from bot.store import repo
-from bot.store.models import Contact, HmisUser, Organization, OutboxRow
+from bot.store.models import (
+    AuditEvent,
+    Contact,
+    Document,
+    HmisUser,
+    Organization,
+    OutboxRow,
+    Program,
+    ReviewItem,
+    SeenMessage,
+)
+from bot.store.rows import org_state
 
 
 def known_orgs(session: Session) -> list[KnownOrg]:
@@ -61,3 +81,78 @@ def orgs_of_users(session: Session, emails: Iterable[str]) -> dict[str, OrgState
         if org_id not in loaded:
             loaded[org_id] = repo.load_org(session, org_id)
     return {email: loaded[org_id] for email, org_id in rows}
+
+
+def load_all(session: Session, org_name: str | None = None) -> list[OrgState]:
+    """Every organization (or the one named) with its children, in four Core queries.
+
+    Plain rows, not ORM objects: ten times faster with thousands of users.
+    """
+    query = select(*Organization.__table__.c).order_by(col(Organization.name))  # type: ignore[attr-defined]
+    orgs = [o for o in session.execute(query).all() if org_name is None or o.name.lower() == org_name.lower()]
+    ids = [o.id for o in orgs]
+    kids: dict[Any, dict[int, list[Any]]] = {model: defaultdict(list) for model in (Contact, Program, HmisUser)}
+    for model, by_org in kids.items():
+        table = model.__table__
+        for row in session.execute(select(*table.c).where(table.c.org_id.in_(ids)).order_by(table.c.id)).all():
+            by_org[row.org_id].append(row)
+    return [org_state(o, kids[Contact][o.id], kids[Program][o.id], kids[HmisUser][o.id]) for o in orgs]
+
+
+def review_open() -> ColumnElement[bool]:
+    """The condition "this review item still waits for a person", for queries that count or page."""
+    return col(ReviewItem.resolved_at).is_(None)
+
+
+def open_reviews(session: Session, org_id: int | None = None) -> list[ReviewItem]:
+    """The open review queue (of one organization, when given), oldest first."""
+    query = select(ReviewItem).where(review_open())
+    if org_id is not None:
+        query = query.where(ReviewItem.org_id == org_id)
+    return list(session.exec(query.order_by(col(ReviewItem.id))).all())
+
+
+def arrivals(session: Session, since: datetime, mailboxes: Iterable[str] | None = None) -> list[Arrival]:
+    """Messages handled since ``since`` (processed or sent to review), with their forms, events and review.
+
+    Five queries whatever the number of messages. ``mailboxes`` narrows to those mailboxes.
+    """
+    query = select(SeenMessage, Organization.name).join(
+        Organization, col(Organization.id) == col(SeenMessage.org_id), isouter=True).where(
+        col(SeenMessage.processed_at) >= since, col(SeenMessage.outcome).in_(["processed", "review"]))
+    if mailboxes is not None:
+        query = query.where(col(SeenMessage.mailbox).in_(list(mailboxes)))
+    seen = session.exec(query.order_by(col(SeenMessage.processed_at), col(SeenMessage.id))).all()
+    ids = [s.id for s, _ in seen]
+    forms: dict[int, list[FormOutcome]] = defaultdict(list)
+    for doc, name, email in session.exec(
+            select(Document, HmisUser.name, HmisUser.email)
+            .join(HmisUser, col(HmisUser.id) == col(Document.user_id), isouter=True)
+            .where(col(Document.seen_id).in_(ids)).order_by(col(Document.id))).all():
+        forms[doc.seen_id].append(FormOutcome(doc.kind, doc.status, doc.reason, name or email or ""))
+    events: dict[int, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for seen_id, action, detail in session.exec(
+            select(AuditEvent.seen_id, AuditEvent.action, AuditEvent.detail)
+            .where(col(AuditEvent.seen_id).in_(ids)).order_by(col(AuditEvent.id))).all():
+        events[seen_id or 0].append((action, dict(detail)))
+    reviews = dict(session.exec(select(ReviewItem.seen_id, ReviewItem.reason)
+                                .where(col(ReviewItem.seen_id).in_(ids))).all())
+    return [Arrival(s.id or 0, s.mailbox, s.sender, s.subject, s.kind, s.outcome, org,
+                    tuple(forms[s.id or 0]), tuple(events[s.id or 0]), reviews.get(s.id))
+            for s, org in seen]
+
+
+def load_waiting_for_lahsa(session: Session) -> list[OrgState]:
+    """Every organization with its contacts and programs, but of its users only those waiting for an
+    HMIS account (ready or overdue): the staff site's today pages, which would otherwise map 10,000
+    users' trainings and forms to list the few LAHSA has to act on. Not for anything that counts users."""
+    orgs = session.execute(select(*Organization.__table__.c).order_by(col(Organization.name))).all()  # type: ignore[attr-defined]
+    kids: dict[Any, dict[int, list[Any]]] = {model: defaultdict(list) for model in (Contact, Program, HmisUser)}
+    for model, by_org in kids.items():
+        table = model.__table__
+        query = select(*table.c).order_by(table.c.id)
+        if model is HmisUser:
+            query = query.where(table.c.access.in_(AWAITING_GRANT))
+        for row in session.execute(query).all():
+            by_org[row.org_id].append(row)
+    return [org_state(o, kids[Contact][o.id], kids[Program][o.id], kids[HmisUser][o.id]) for o in orgs]

@@ -15,7 +15,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, select
 
-from bot.core.state import ContactState, OrgState, ProgramState, UserState
+from bot.core.state import OrgState, UserState
 from bot.store.models import (
     AuditEvent,
     Contact,
@@ -25,6 +25,7 @@ from bot.store.models import (
     Program,
     SeenMessage,
 )
+from bot.store.rows import org_state
 
 NAME_MATCH_THRESHOLD = 88.0
 
@@ -33,42 +34,10 @@ def load_org(session: Session, org_id: int) -> OrgState:
     org = session.get(Organization, org_id)
     if org is None:
         raise KeyError(f"organization {org_id}")
-    contacts = session.exec(select(Contact).where(Contact.org_id == org_id)).all()
+    contacts = session.exec(select(Contact).where(Contact.org_id == org_id).order_by(col(Contact.id))).all()
     programs = session.exec(select(Program).where(Program.org_id == org_id).order_by(col(Program.id))).all()
     users = session.exec(select(HmisUser).where(HmisUser.org_id == org_id).order_by(col(HmisUser.id))).all()
-    return OrgState(
-        id=org.id,
-        name=org.name,
-        aliases=list(org.aliases),
-        domains=list(org.email_domains),
-        ces_roles=list(org.ces_roles),
-        agreement=org.agreement,
-        agreement_note=org.agreement_note,
-        agreement_at=org.agreement_at,
-        contacts=[ContactState(c.email, c.role, c.name, c.id) for c in contacts],
-        programs=[
-            ProgramState(
-                p.name, p.type, p.setup, p.thread_id, p.requested_at, p.followup_at, p.confirmed_at, p.id
-            )
-            for p in programs
-        ],
-        users=[
-            UserState(
-                email=u.email,
-                name=u.name,
-                roles=list(u.roles),
-                new_user=u.new_user,
-                trainings=dict(u.trainings),
-                forms=dict(u.forms),
-                access=u.access,
-                ready_on=u.ready_on,
-                access_due=u.access_due,
-                granted_at=u.granted_at,
-                id=u.id,
-            )
-            for u in users
-        ],
-    )
+    return org_state(org, contacts, programs, users)
 
 
 def _assign(row: Any, values: dict[str, Any]) -> None:

@@ -8,9 +8,11 @@ timezone's, written for people ("Thu Dec 3, 2026, 10:00 AM").
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
+from bot.ces.rules import ProgramType
+from bot.core.text import local_date, local_time
 from bot.core.vocabulary import LABEL
 
 KINDS = LABEL | {"unknown": "Not recognized", "": "Not read yet"}
@@ -31,6 +33,11 @@ ACCESS = {
     "blocked": "Not ready", "waiting_on_user": "Waiting on the user", "ready": "Ready for an account",
     "granted": "Granted", "overdue": "Overdue",
 }
+AGREEMENT = {"missing": "Not received", "received": "Received", "rejected": "Not accepted", "accepted": "Accepted",
+             "countersigned": "Countersigned"}
+SETUP = {"not_needed": "No setup needed", "requested": "Setup requested", "in_setup": "Being set up",
+         "awaiting_confirmation": "Set up, waiting for the manager's confirmation", "confirmed": "Confirmed"}
+CONTACT_ROLES = {"executive_director": "Executive Director", "program_manager": "Program Manager"}
 
 
 ACTIONS = {
@@ -42,6 +49,7 @@ ACTIONS = {
     "review_classified": "Review item filed", "review_rejected": "Review item rejected with a reply",
     "review_resolved": "Review item closed", "countersigned": "Agreement countersigned by LAHSA",
     "address_undeliverable": "Address undeliverable", "support_handoff": "Passed to account support",
+    "program_set_up": "Program marked as set up",
 }
 
 
@@ -49,28 +57,15 @@ def words(code: str, table: dict[str, str]) -> str:
     return table.get(code, code.replace("_", " ").capitalize())
 
 
+def program_label(code: str) -> str:
+    """A program type in the procedure's words ("Emergency Shelter or Transitional Housing")."""
+    return ProgramType(code).label if code in ProgramType._value2member_map_ else words(code, {})
+
+
 def check_label(name: str, ok: bool) -> str:
     passed, failed = CHECKS.get(name, (name.replace("_", " ").capitalize() + ": yes",
                                       name.replace("_", " ").capitalize() + ": no"))
     return passed if ok else failed
-
-
-def local_time(value: datetime | None, tz: tzinfo) -> str:
-    """``Thu Dec 3, 2026, 10:00 AM`` in the configured timezone; naive values are UTC (as stored)."""
-    if value is None:
-        return ""
-    from datetime import UTC
-
-    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
-    return f"{local:%a %b} {local.day}, {local:%Y}, {local:%I:%M %p}".replace(", 0", ", ", 1)
-
-
-def local_date(value: date | str | None) -> str:
-    """``Thu Dec 3, 2026`` from a date or an ISO date string."""
-    if not value:
-        return ""
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    return f"{day:%a %b} {day.day}, {day:%Y}"
 
 
 def filters(tz: tzinfo) -> dict[str, Any]:
@@ -81,6 +76,10 @@ def filters(tz: tzinfo) -> dict[str, Any]:
         "source_label": lambda c: words(str(c), SOURCES),
         "access_label": lambda c: words(str(c), ACCESS),
         "action_label": lambda c: words(str(c), ACTIONS),
+        "agreement_label": lambda c: words(str(c), AGREEMENT),
+        "setup_label": lambda c: words(str(c), SETUP),
+        "program_label": program_label,
+        "contact_label": lambda c: words(str(c), CONTACT_ROLES),
         "check_label": check_label,
         "day": local_date,
         "when": lambda v: local_time(v, tz),

@@ -1,18 +1,20 @@
-"""Scheduled decisions, pure: who needs a reminder, what is overdue, what a digest says.
+"""Scheduled decisions, pure: who needs a reminder, what is overdue and to whom it goes.
 
 Each function takes the organizations (``OrgState``), open review items and the
 office date, and returns plain values; the jobs module renders and queues them.
-Business days come from ``BusinessCalendar``; nothing here reads a clock.
+Business days come from ``BusinessCalendar``; nothing here reads a clock. What the
+morning digest says is ``core.digest``'s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, tzinfo
 from typing import Any
 
 from bot.calendar import BusinessCalendar
-from bot.core.state import OrgState
+from bot.core.digest import ReviewView
+from bot.core.state import AWAITING_GRANT, OrgState
 
 # Which LAHSA duty owns each inbox's review items.
 DUTY_OF_MAILBOX = {"join": "implementation", "training": "training", "support": "access"}
@@ -41,16 +43,6 @@ class Escalation:
     org_name: str = ""
 
 
-@dataclass(frozen=True)
-class ReviewView:
-    id: int
-    reason: str
-    mailbox_role: str
-    subject: str
-    sender: str
-    created: date
-
-
 NO_USERS = "No staff have been named for HMIS access yet (Step 3 is open)."
 
 
@@ -64,7 +56,7 @@ def _open_items(org: OrgState) -> tuple[tuple[str, ...], tuple[dict[str, Any], .
         org_missing.append(NO_USERS)
     users = []
     for u in org.users:
-        if u.access in ("granted", "ready", "overdue"):
+        if u.access in ("granted", *AWAITING_GRANT):
             continue
         lacking = [m for m in org.user_missing(u) if m.code != "org_steps"]
         codes += [m.code for m in lacking]
@@ -130,7 +122,7 @@ def due_escalations(
     out: list[Escalation] = []
     for org in orgs:
         for user in org.users:
-            if user.access in ("ready", "overdue") and user.access_due:
+            if user.access in AWAITING_GRANT and user.access_due:
                 level = _level(user.access_due, today, cal)
                 if level:
                     out.append(Escalation(
@@ -174,62 +166,3 @@ def _setup_escalations(org: OrgState, today: date, cal: BusinessCalendar, after:
     key = f"setup:{org.name}:" + ",".join(sorted(late))
     return [Escalation("implementation", 1, key, f"Program setup overdue: {org.name} ({len(lines)} program(s))",
                        "; ".join(lines), org.name)]
-
-
-@dataclass
-class DigestData:
-    duty: str
-    arrivals: list[dict[str, str]] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)
-    overdue: list[str] = field(default_factory=list)
-    review: list[ReviewView] = field(default_factory=list)
-    health: list[str] = field(default_factory=list)
-    funnel: list[tuple[str, int]] = field(default_factory=list)
-
-    @property
-    def has_news(self) -> bool:
-        return bool(self.arrivals or self.waiting or self.overdue or self.review or self.health)
-
-
-FUNNEL_STEPS = ("Agreement missing", "Agreement accepted", "Programs requested", "Setup confirmed",
-                "Users in training", "Users with access")
-
-
-def funnel(orgs: list[OrgState]) -> list[tuple[str, int]]:
-    """Where the organizations stand, step by step (each counted at its furthest step)."""
-    counts = dict.fromkeys(FUNNEL_STEPS, 0)
-    for org in orgs:
-        if org.agreement not in ("accepted", "countersigned"):
-            counts["Agreement missing"] += 1
-        elif not org.programs:
-            counts["Agreement accepted"] += 1
-        elif not org.ready_for_step3:
-            counts["Programs requested"] += 1
-        elif not org.users:
-            counts["Setup confirmed"] += 1
-        elif any(u.access == "granted" for u in org.users):
-            counts["Users with access"] += 1
-        else:
-            counts["Users in training"] += 1
-    return list(counts.items())
-
-
-def waiting_on_lahsa(duty: str, orgs: list[OrgState], today: date) -> tuple[list[str], list[str]]:
-    """(waiting, overdue) lines for one duty."""
-    waiting: list[str] = []
-    overdue: list[str] = []
-    for org in orgs:
-        if duty == "training" and org.agreement == "accepted":
-            waiting.append(f"{org.name}: Organization Agreement accepted, awaiting LAHSA countersignature")
-        if duty == "implementation":
-            waiting.extend(f"{org.name}: set up {p.name} ({p.type.replace('_', ' ')})"
-                           for p in org.programs if p.setup in ("requested", "in_setup"))
-        if duty == "access":
-            for u in org.users:
-                if u.access == "ready" and u.access_due:
-                    line = f"{org.name}: create HMIS access for {u.name or u.email} by {u.access_due.isoformat()}"
-                    (overdue if today > u.access_due else waiting).append(line)
-                elif u.access == "overdue":
-                    overdue.append(f"{org.name}: HMIS access for {u.name or u.email} was due "
-                                   f"{u.access_due.isoformat() if u.access_due else '?'}")
-    return waiting, overdue

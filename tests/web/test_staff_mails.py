@@ -25,6 +25,7 @@ CONTEXTS = {
     "mailbox_stalled": {"mailbox": "join", "address": "JoinHMIS@lahsa.org", "since": "2026-12-01",
                         "error": "login failed"},
     "digest": {"duty": "access", "today": "2026-12-03", "arrivals": [], "waiting": [], "overdue": ["x"],
+               "waiting_on_orgs": [], "forms_missing": [],
                "health": [], "funnel": [("Agreement accepted", 3), ("No users yet", 0)], "funnel_max": 3,
                "review": [{"id": 7, "reason": "unreadable", "sender": "m@h.org", "subject": "forms"}]},
 }
