@@ -10,13 +10,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bot import logs, memory
 from bot.cli_base import G, app, build_app, fail, review_app
 from bot.config import ConfigError
+
+if TYPE_CHECKING:
+    from bot.workflow.poll import PollReport
 
 
 def _version(value: bool) -> None:
@@ -67,7 +70,7 @@ def poll(
         "--backfill", help="also answer mail that waited before first contact (shows progress)")] = False,
 ) -> None:
     """Fetch new mail, process it, and send what the outbox holds."""
-    from bot.service import poll_all, print_poll
+    from bot.service import poll_all
 
     bot = build_app()
     if mailbox and mailbox not in bot.config.mailboxes:
@@ -82,9 +85,18 @@ def poll(
             reports, sent = poll_all(bot, names, backfill=True)
     else:
         reports, sent = poll_all(bot, names)
-    print_poll(reports, sent)
+    _print_poll(reports, sent)
     if any(r.failed for r in reports) or sent.get("failed") or sent.get("unknown"):
         raise typer.Exit(1)
+
+
+def _print_poll(reports: list[PollReport], sent: dict[str, int]) -> None:
+    for r in reports:
+        typer.echo(f"{r.mailbox}: {len(r.handled)} processed, {r.skipped} skipped, {r.baseline} left as baseline,"
+                   f" {len(r.failed)} failed")
+        for line in r.failed:
+            typer.echo(f"  FAILED {line}")
+    typer.echo("outbox: " + ", ".join(f"{k} {v}" for k, v in sent.items()))
 
 
 @app.command()
@@ -133,9 +145,18 @@ def status(
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
-    from bot.service import print_status
+    _print_status(report)
 
-    print_status(report)
+
+def _print_status(report: dict[str, Any]) -> None:
+    for org in report["organizations"]:
+        progs = ", ".join(f"{p['name']} [{p['setup']}]" for p in org["programs"]) or "no programs"
+        typer.echo(f"{org['name']}: agreement {org['agreement']}; {progs};"
+                   f" step 3 {'open' if org['ready_for_step3'] else 'closed'}")
+        for u in org["users"]:
+            due = f" due {u['access_due']}" if u["access_due"] else ""
+            typer.echo(f"    {u['email']:34} {u['access']}{due}  missing: {'; '.join(u['missing']) or '-'}")
+    typer.echo(f"review queue: {len(report['review'])} item(s)")
 
 
 @review_app.command("list")
@@ -183,6 +204,25 @@ def grant(
     typer.echo(f"access granted: {email}")
 
 
+@app.command("set-up")
+def set_up(
+    org: Annotated[str, typer.Argument(metavar="ORG", help="the organization's name")],
+    program: Annotated[str, typer.Argument(metavar="PROGRAM", help="the program's name, as requested")],
+    by: Annotated[str, BY] = "staff",
+) -> None:
+    """Record that a program's setup is done; it then waits for the Program Manager's confirmation.
+
+    For a follow-up the bot did not see (a phone call, another mailbox); a follow-up sent in the
+    setup thread at JoinHMIS@ is recorded by itself.
+    """
+    from bot.service import mark_program_set_up
+
+    bot = build_app()
+    if (problem := mark_program_set_up(bot, org, program, by)) is not None:
+        raise fail(problem, 1)
+    typer.echo(f"program set up, waiting for the Program Manager's confirmation: {program} ({org})")
+
+
 @app.command()
 def countersign(
     org: Annotated[str, typer.Argument(metavar="ORG", help="the organization's name")],
@@ -199,11 +239,11 @@ def countersign(
 
 
 def _job(name: str, dry_run: bool) -> None:
-    from bot import jobs
+    from bot.jobs import JOBS
     from bot.service import flush_outbox
 
     bot = build_app()
-    mails = getattr(jobs, name)(bot, dry_run=dry_run)
+    mails = JOBS[name](bot, dry_run=dry_run)
     for mail in mails:
         if dry_run:
             typer.echo(f"Subject: {mail.subject}\n\n{mail.text}\n{'-' * 72}")

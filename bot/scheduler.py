@@ -31,7 +31,6 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.config import Config, Schedule, load_config
 from bot.mailboxes.backoff import Backoff
-from bot.mailboxes.base import MailboxError
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -112,9 +111,9 @@ def _app(config_path: str, now_iso: str | None) -> App:
     if key not in _APPS:
         config = load_config(config_path)
         now = parse_now(now_iso, ZoneInfo(config.timezone)) if now_iso else None
-        bot = App.build(config, now)
-        init_db(bot.engine)
-        _APPS[key] = bot
+        app = App.build(config, now)
+        init_db(app.engine)
+        _APPS[key] = app
     return _APPS[key]
 
 
@@ -124,15 +123,13 @@ def _woken(mailbox: str) -> threading.Event:
 
 
 def job_poll(config_path: str, now_iso: str | None, mailbox: str) -> None:
-    from bot.service import flush_outbox
-    from bot.workflow.health import record_failure
-    from bot.workflow.poll import poll_mailbox
+    from bot.service import flush_outbox, poll_one
 
-    bot = _app(config_path, now_iso)
+    app = _app(config_path, now_iso)
     woken = _woken(mailbox)
 
     def between() -> None:  # every few dozen messages of a long drain, or sooner when mail waits elsewhere
-        flush_outbox(bot)
+        flush_outbox(app)
         _WORK.pass_turn()
 
     def news() -> bool:
@@ -150,13 +147,8 @@ def job_poll(config_path: str, now_iso: str | None, mailbox: str) -> None:
     with _WORK.hold():
         while True:
             woken.clear()
-            try:
-                poll_mailbox(bot, mailbox, between=between, news=news, urgent=urgent,
-                             answered=lambda: flush_outbox(bot))
-            except (MailboxError, OSError) as exc:
-                record_failure(bot, mailbox, f"{type(exc).__name__}: {exc}")
-                bot.forget_mailbox(mailbox)  # reconnect next time
-            flush_outbox(bot)
+            poll_one(app, mailbox, between=between, news=news, urgent=urgent, answered=lambda: flush_outbox(app))
+            flush_outbox(app)
             # A wake while this run was under way (or waiting for _WORK) would be
             # dropped by APScheduler (max_instances=1): poll again now instead.
             if not woken.is_set():
@@ -164,13 +156,13 @@ def job_poll(config_path: str, now_iso: str | None, mailbox: str) -> None:
 
 
 def _job(name: str, config_path: str, now_iso: str | None) -> None:
-    from bot import jobs
+    from bot.jobs import JOBS
     from bot.service import flush_outbox
 
-    bot = _app(config_path, now_iso)
+    app = _app(config_path, now_iso)
     with _WORK.hold():
-        getattr(jobs, name)(bot)
-        flush_outbox(bot)
+        JOBS[name](app)
+        flush_outbox(app)
 
 
 def job_reminders(config_path: str, now_iso: str | None) -> None:
@@ -211,11 +203,11 @@ def build_scheduler(config: Config, config_path: str, now_iso: str | None, url: 
     return sched
 
 
-def _watch(sched: BackgroundScheduler, bot: App, name: str, stop: threading.Event) -> None:
+def _watch(sched: BackgroundScheduler, app: App, name: str, stop: threading.Event) -> None:
     """Wait in IDLE on a connection of its own; wake the poll job when the server says so."""
     from bot.app import build_mailbox
 
-    box = build_mailbox(name, bot.config.mailboxes[name], bot.config)
+    box = build_mailbox(name, app.config.mailboxes[name], app.config)
     backoff = Backoff(initial=1.0, maximum=60.0)
     away = False  # the connection broke: mail may have arrived unannounced meanwhile
     top: tuple[str, int] | None = None  # UIDVALIDITY and highest UID seen in the folder
@@ -224,7 +216,7 @@ def _watch(sched: BackgroundScheduler, bot: App, name: str, stop: threading.Even
         _woken(name).set()
         # During shutdown the scheduler or its job may already be gone: nothing left to wake.
         with contextlib.suppress(JobLookupError, SchedulerNotRunningError):
-            sched.modify_job(f"poll:{name}", next_run_time=datetime.now(bot.clock.tz))
+            sched.modify_job(f"poll:{name}", next_run_time=datetime.now(app.clock.tz))
 
     def arrived() -> bool:
         """Whether the folder holds a UID never seen before. A wake makes the drain list the
@@ -249,7 +241,7 @@ def _watch(sched: BackgroundScheduler, bot: App, name: str, stop: threading.Even
                 backoff.reset()
                 log.info("IDLE on %s: reconnected; polling for mail that arrived meanwhile", name)
                 wake()
-            if box.wait(timeout=min(bot.config.mailboxes[name].poll_every, 25 * 60)) and arrived():
+            if box.wait(timeout=min(app.config.mailboxes[name].poll_every, 25 * 60)) and arrived():
                 wake()
         except Exception as exc:  # a watcher must never die: the interval poll is the safety net
             if stop.is_set():
@@ -263,16 +255,16 @@ def _watch(sched: BackgroundScheduler, bot: App, name: str, stop: threading.Even
         box.close()
 
 
-def serve(bot: App, config_path: str, now_iso: str | None) -> int:
+def serve(app: App, config_path: str, now_iso: str | None) -> int:
     """Run until SIGTERM or SIGINT; then finish the running job and stop cleanly."""
-    _APPS[(config_path, now_iso)] = bot  # the jobs share the CLI's app (engine, adapters)
+    _APPS[(config_path, now_iso)] = app  # the jobs share the CLI's app (engine, adapters)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    sched = build_scheduler(bot.config, config_path, now_iso, bot.config.database_url)
+    sched = build_scheduler(app.config, config_path, now_iso, app.config.database_url)
     sched.start()
-    watchers = [threading.Thread(target=_watch, args=(sched, bot, name, stop), daemon=True, name=f"idle:{name}")
-                for name, box in bot.config.mailboxes.items() if box.backend == "imap"]
+    watchers = [threading.Thread(target=_watch, args=(sched, app, name, stop), daemon=True, name=f"idle:{name}")
+                for name, box in app.config.mailboxes.items() if box.backend == "imap"]
     for w in watchers:
         w.start()
     log.info("hmisbot running: %s", ", ".join(j.id for j in sched.get_jobs()))

@@ -123,11 +123,20 @@ class World:
     def job(self, name: str) -> list[Sent]:
         bot = self.app()
         try:
-            getattr(jobs, name)(bot)
+            jobs.JOBS[name](bot)
             flush_outbox(bot)
         finally:
             bot.close()
         return self.new_mail()
+
+    def cli(self, *args: str) -> tuple[int, str]:
+        """Run one ``hmisbot`` command in this process, at the world's time; (exit code, output)."""
+        from typer.testing import CliRunner
+
+        from bot.cli import app as cli_app
+
+        done = CliRunner().invoke(cli_app, ["--config", str(self.root / "mailboxes.yaml"), "--now", self.now, *args])
+        return done.exit_code, done.output
 
     def grant(self, email_addr: str) -> None:
         bot = self.app()
