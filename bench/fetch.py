@@ -1,7 +1,7 @@
 """Benchmark of fetching mail over IMAP: raw imapclient against the ImapMailbox adapter.
 
 Starts a private Dovecot on 127.0.0.1 (tests/integration/dovecot.py), APPENDs N
-messages carrying scanned-form PDFs (~200-400 KB, made by bot.documents.scanner from
+messages carrying scanned-form PDFs (~200-400 KB, made by bot.demo.scanner from
 the specimens), then, over the same UIDs, times:
 
 - raw:     imapclient ``UID FETCH <50 uids> BODY.PEEK[]`` on one connection;
@@ -36,7 +36,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "integration")]
 from dovecot import PASSWORD, USERS, DovecotServer  # noqa: E402
 from imapclient import IMAPClient  # noqa: E402
 
-from bot.documents import scanner, specimens  # noqa: E402
+from bot.demo import scanner, specimens  # noqa: E402
 from bot.mailboxes.imap import ImapMailbox  # noqa: E402
 
 BATCH = 50  # UIDs per FETCH; --batch changes it
@@ -127,9 +127,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=500, help="messages to load (default 500; 20 for a smoke run)")
     ap.add_argument("--repeat", type=int, default=3, help="timed passes of each kind (median reported)")
-    ap.add_argument("--batch", type=int, default=BATCH, help="UIDs per FETCH (default 50; hmisbot uses 25)")
+    ap.add_argument("--batch", type=int, default=50, help="UIDs per FETCH (default 50; hmisbot uses 25)")
     args = ap.parse_args()
-    global BATCH
+    global BATCH  # the fetch functions read the module's batch size
     BATCH = args.batch
 
     with DovecotServer(with_ssl=False) as server:

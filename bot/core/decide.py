@@ -16,17 +16,21 @@ from typing import Any, Literal
 
 from bot.calendar import BusinessCalendar
 from bot.ces.parse import parse_individual_roles, parse_new_user, parse_org_roles, parse_program_type
-from bot.ces.rules import IndividualRole, setup_needed
+from bot.ces.rules import IndividualRole, ProgramType, roles_for_program, setup_needed
 from bot.core.identity import FREEMAIL, Identity, Standing, user_may_file
 from bot.core.state import ContactState, OrgState, ProgramState, UserState, refresh_access
-from bot.core.vocabulary import FORM_KINDS, HOME, LABEL
+from bot.core.vocabulary import FORM_KINDS, HOME, LABEL, label
 from bot.documents.model import FormResult
-from bot.mail.kinds import MessageKind, RosterLine, labelled_value, program_lines, roster_lines
+from bot.mail.kinds import MessageKind, RosterLine, answers_setup, labelled_value, own_text, program_lines, roster_lines
 from bot.mail.message import ParsedMessage
 from bot.mail.screen import Screen
 from bot.mail.tables import read_table
 
 MIN_CONFIDENCE = 0.75
+# Review reasons that the reply explains itself (the receipt says what was not understood).
+NOT_UNDERSTOOD = "program setup request: programs not understood"
+SETUP_CHANGE = "the Program Manager asks to correct the setup of"
+NO_PROGRAM_FOR_ROLE = "roles that no program of the organization supports"
 # Defects (bot.mail.unpack) that mean an attachment was refused, not merely unremarkable.
 _REFUSED = re.compile(r"refused|inflates past|nested too deep|unreadable \(|not a readable zip|is empty")
 
@@ -89,6 +93,9 @@ class Decision:
     undeliverable: list[str] = field(default_factory=list)  # addresses a bounce proved dead
     bounced: str | None = None  # the Message-ID of our mail that bounced
     not_understood: list[str] = field(default_factory=list)  # request lines read but not understood
+    read_as: MessageKind | None = None  # the kind the organization's state showed the mail to be
+    setup_changed: list[str] = field(default_factory=list)  # programs sent back to LAHSA by a dispute
+    role_problems: list[str] = field(default_factory=list)  # roles that no program of the organization allows
 
     @property
     def outcome(self) -> Literal["processed", "review"]:
@@ -271,9 +278,13 @@ def _user_form(org: OrgState, form: FormResult, inbound: Inbound, d: Decision) -
 
 def _apply_kind(org: OrgState | None, inbound: Inbound, d: Decision) -> None:
     kind = inbound.kind.kind
+    if kind == "other" and org is not None and inbound.standing == "contact" and _awaiting(org):
+        # "Looks good" in a new mail, not in the setup thread: the state says what it answers.
+        d.read_as = answers_setup(inbound.msg.body_text)
+        kind = d.read_as.kind if d.read_as else kind
     _check_wrong_inbox(kind, inbound, d)
     if kind in ("other", "bounce", "auto_reply", "training_roster"):
-        return  # training rosters span organizations: handled by the orchestrator
+        return  # training rosters span organizations: routed to their own decision
     if kind == "account_support":
         d.received.append("your account question (passed to our support staff)")
         d.events.append(Event("support_handoff", {"subject": inbound.msg.subject}))
@@ -284,7 +295,10 @@ def _apply_kind(org: OrgState | None, inbound: Inbound, d: Decision) -> None:
     if inbound.from_staff == "implementation" and kind in ("program_setup_confirmation", "other"):
         return
     if inbound.standing == "user":
-        d.review.append(f"{kind.replace('_', ' ')} from {inbound.msg.from_addr}, a user who is not a program manager")
+        d.review.append(f"{label(kind).lower()} from {inbound.msg.from_addr}, a user who is not a program manager")
+        return
+    if (d.read_as or inbound.kind).change:
+        _setup_change(org, inbound, d)
         return
     handler = {
         "program_setup_request": _setup_request,
@@ -292,6 +306,10 @@ def _apply_kind(org: OrgState | None, inbound: Inbound, d: Decision) -> None:
         "user_roster": _user_roster,
     }[kind]
     handler(org, inbound, d)
+
+
+def _awaiting(org: OrgState) -> bool:
+    return any(p.setup == "awaiting_confirmation" for p in org.programs)
 
 
 def _ensure_manager(org: OrgState, inbound: Inbound) -> None:
@@ -312,6 +330,7 @@ def _setup_request(org: OrgState, inbound: Inbound, d: Decision) -> None:
     for line in program_lines(text):
         ptype = parse_program_type(line.type_text) or parse_program_type(line.name)
         if ptype is None:
+            d.not_understood.append(line.name if line.type_text == line.name else f"{line.name} ({line.type_text})")
             continue
         existing = org.program(line.name)
         setup = "requested" if setup_needed(ptype) else "not_needed"
@@ -321,9 +340,12 @@ def _setup_request(org: OrgState, inbound: Inbound, d: Decision) -> None:
             )
         elif existing.setup == "confirmed" and setup == "requested":
             existing.setup, existing.thread_id = "requested", inbound.msg.message_id  # a modification
-        added.append(f"{line.name} ({ptype.value.replace('_', ' ')})")
+        added.append(f"{line.name} ({ptype.label})")
+    if d.not_understood:
+        d.review.append(f"{NOT_UNDERSTOOD}: " + "; ".join(d.not_understood))
     if not added:
-        d.review.append("setup request names no program with a type we recognise")
+        if not d.not_understood:
+            d.review.append("setup request names no program with a type we recognise")
         return
     d.received.append("program setup request for: " + "; ".join(added))
     d.events.append(Event("setup_requested", {"programs": added}))
@@ -338,6 +360,22 @@ def _setup_confirmation(org: OrgState, inbound: Inbound, d: Decision) -> None:
         program.setup, program.confirmed_at = "confirmed", inbound.now
     d.received.append("your confirmation of the setup of: " + ", ".join(p.name for p in waiting))
     d.events.append(Event("setup_confirmed", {"programs": [p.name for p in waiting]}))
+
+
+def _setup_change(org: OrgState, inbound: Inbound, d: Decision) -> None:
+    """The Program Manager says the setup is wrong: it goes back to LAHSA, with their words, for a person.
+
+    Reminders then stop asking the manager to confirm: the next step is LAHSA's (correct it and
+    write again), and it is chased as LAHSA's overdue setup.
+    """
+    waiting = [p for p in org.programs if p.setup == "awaiting_confirmation"]
+    for program in waiting:
+        program.setup = "in_setup"
+    d.setup_changed = [p.name for p in waiting]
+    words = " ".join(own_text(inbound.msg.body_text).split())[:600]
+    d.review.append(f"{SETUP_CHANGE}: {', '.join(d.setup_changed) or 'no program was awaiting confirmation'}: "
+                    f"\"{words}\"")
+    d.events.append(Event("setup_disputed", {"programs": d.setup_changed}))
 
 
 def _table_lines(inbound: Inbound) -> list[RosterLine]:
@@ -373,8 +411,20 @@ def _user_roster(org: OrgState, inbound: Inbound, d: Decision) -> None:
             user.new_user = is_new
         labels = ", ".join(IndividualRole(r).label for r in roles)
         listed.append(f"{user.name or user.email} ({labels})")
+        d.role_problems.extend(_roles_without_program(org, user.name or user.email, roles))
     if not listed:
         d.review.append("user list with no line we could read")
         return
+    if d.role_problems:
+        d.review.append(f"{NO_PROGRAM_FOR_ROLE}: " + "; ".join(d.role_problems))
     d.received.append("users for training: " + "; ".join(listed))
     d.events.append(Event("roster", {"users": listed}))
+
+
+def _roles_without_program(org: OrgState, who: str, roles: list[str]) -> list[str]:
+    """Roles that none of the organization's programs supports (seed 3.1 table: e.g. Assessment Only)."""
+    if not org.programs:
+        return []  # no program named yet: the missing setup request is said elsewhere
+    allowed = frozenset().union(*(roles_for_program(ProgramType(p.type)) for p in org.programs
+                                  if p.type in ProgramType._value2member_map_))
+    return [f"{who}: {IndividualRole(r).label}" for r in roles if IndividualRole(r) not in allowed]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.ces.rules import hmis_role, permissions_lacking
-from bot.core.decide import Decision, Inbound, Mail
+from bot.core.decide import NO_PROGRAM_FOR_ROLE, NOT_UNDERSTOOD, SETUP_CHANGE, Decision, Inbound, Mail
 from bot.core.nextstep import resend_step, steps_for
 from bot.core.state import OrgState, UserState
 from bot.core.text import quoted
@@ -86,6 +86,9 @@ def about_ces(inbound: Inbound, files_refused: bool = False) -> bool:
     return files and bool(_FORM_WORDS.search(words))
 
 
+_EXPLAINED = (NOT_UNDERSTOOD, NO_PROGRAM_FOR_ROLE)
+
+
 def situation(decision: Decision, inbound: Inbound) -> str | None:
     """Which one reply this message gets (a template name), or None: no reply at all.
 
@@ -94,7 +97,7 @@ def situation(decision: Decision, inbound: Inbound) -> str | None:
     question): a public agency's inbox receives newsletters and spam every day, and answering
     them is backscatter that also teaches spammers the address is read.
     """
-    kind = inbound.kind.kind
+    kind = (decision.read_as or inbound.kind).kind
     known = inbound.standing not in ("stranger", "nobody")
     if not known and not about_ces(inbound, bool(decision.resend)):
         return None
@@ -106,11 +109,15 @@ def situation(decision: Decision, inbound: Inbound) -> str | None:
         return "resend"
     if any(_UNKNOWN_ORG in r for r in decision.review) or any(_UNKNOWN_ORG in (d.reason or "") for d in decision.docs):
         return "unknown_org"
-    if decision.review and kind in ("program_setup_confirmation", "program_setup_request"):
+    if any(r.startswith(SETUP_CHANGE) for r in decision.review):
+        return "setup_change"
+    # What the receipt itself explains (programs not understood, roles no program allows) needs no other reply.
+    unexplained = [r for r in decision.review if not r.startswith(_EXPLAINED)]
+    if unexplained and kind in ("program_setup_confirmation", "program_setup_request") and not decision.received:
         return "setup_answer"
     if not decision.received:
         return "question" if not decision.docs else "unreadable"
-    if decision.review:
+    if unexplained:
         return "unreadable"
     if decision.wrong_inbox and not inbound.answers_bot:
         return "wrong_inbox"
@@ -122,8 +129,9 @@ def situation(decision: Decision, inbound: Inbound) -> str | None:
 def _step_role(decision: Decision, inbound: Inbound, template: str) -> str:
     """The inbox whose step the reply is about: its address goes in Reply-To."""
     kinds = [d.form.kind for d in decision.docs if d.status in ("rejected", "accepted")]
-    kinds += [inbound.kind.kind] if inbound.kind.kind in HOME_ROLE else []
-    if template in ("not_accepted", "wrong_inbox", "receipt", "not_ready") and kinds:
+    kind = (decision.read_as or inbound.kind).kind
+    kinds += [kind] if kind in HOME_ROLE else []
+    if template in ("not_accepted", "wrong_inbox", "receipt", "not_ready", "setup_change") and kinds:
         return HOME_ROLE.get(kinds[0], inbound.mailbox_role)
     return inbound.mailbox_role
 
@@ -158,6 +166,9 @@ def reply_for(decision: Decision, inbound: Inbound, home: dict[str, str],
     ctx["files"] = [quoted(d.form.source, 80) for d in decision.docs if d.status in ("review", "rejected")]
     rejected = next((d for d in decision.docs if d.status == "rejected"), None)
     ctx["resend"] = resend_step(rejected.form.kind, home, links or {}).as_dict() if rejected else None
+    ctx["not_understood"] = [quoted(x, 100) for x in decision.not_understood]
+    ctx["role_problems"] = [quoted(x, 100) for x in decision.role_problems]
+    ctx["setup_changed"] = decision.setup_changed
     ctx["wrong_inbox"] = [{"what": KINDS[k].plural if k in KINDS else k, "address": home.get(HOME_ROLE[k], "")}
                           for k in dict.fromkeys(decision.wrong_inbox) if k in HOME_ROLE]
     reply_to = home.get(_step_role(decision, inbound, template))

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core.state import ProgramState, UserState
-
-READY = ("ready", "overdue")
+from bot.core.state import AWAITING_GRANT, ProgramState, UserState
 
 
 def grant_access(user: UserState, now: datetime) -> str | None:
@@ -22,7 +20,7 @@ def grant_access(user: UserState, now: datetime) -> str | None:
     if user.access == "granted":
         return f"{user.email} already has HMIS access (granted {user.granted_at:%Y-%m-%d})" if user.granted_at \
             else f"{user.email} already has HMIS access"
-    if user.access not in READY:
+    if user.access not in AWAITING_GRANT:
         state = user.access.replace("_", " ")
         return f"{user.email} is {state}: access is granted only once the user is ready"
     user.access, user.granted_at = "granted", now

@@ -91,6 +91,7 @@ _TRAINING_COLUMNS = _rx(r"complet|attended|score|course|training date|date taken
 class MessageKind:
     kind: str
     reason: str
+    change: bool = False  # a setup request that says the setup LAHSA made is wrong (a dispute)
 
 
 def own_text(body: str) -> str:
@@ -148,6 +149,20 @@ def _bullets(text: str) -> list[str]:
     return [m.group(1) for line in text.splitlines() if (m := _BULLET.match(line))]
 
 
+def answers_setup(text: str) -> MessageKind | None:
+    """A Program Manager's words about a setup waiting for their confirmation, outside its thread.
+
+    The organization has a setup to confirm, and its manager writes "Looks good" or "the name
+    is wrong" in a new mail: the same reading as in the setup thread. None: neither.
+    """
+    own = own_text(text).strip()
+    if _WORDS["dispute"].search(own):
+        return MessageKind("program_setup_request", "asks to change the setup", change=True)
+    if _WORDS["confirm"].search(own) or _WORDS["yes"].search(own):
+        return MessageKind("program_setup_confirmation", "confirms the setup waiting for confirmation")
+    return None
+
+
 def _classify_text(msg: ParsedMessage, text: str, in_setup_thread: bool, training_staff: bool) -> MessageKind:
     words = text if _REPLY_SUBJECT.match(msg.subject) else f"{msg.subject}\n{text}"
     has = {name: bool(rx.search(words)) for name, rx in _WORDS.items()}
@@ -156,7 +171,7 @@ def _classify_text(msg: ParsedMessage, text: str, in_setup_thread: bool, trainin
     if roster_file and (training_staff or has["training"] or _training_columns(msg)):
         return MessageKind("training_roster", f"completions in {roster_file}")
     if in_setup_thread and has["dispute"]:
-        return MessageKind("program_setup_request", "asks to change the setup in the setup thread")
+        return MessageKind("program_setup_request", "asks to change the setup in the setup thread", change=True)
     if in_setup_thread and (has["confirm"] or has["yes"]):
         return MessageKind("program_setup_confirmation", "confirms in the setup thread")
     if has["confirm"] and has["setup_done"] and has["program"] and not has["dispute"] and not _bullets(text):

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 REPLY_KINDS = {"receipt", "wrong_inbox", "not_ready", "unreadable", "rejected", "held", "not_accepted", "resend",
-               "unknown_org", "question", "setup_answer"}
+               "unknown_org", "question", "setup_answer", "setup_change"}
 
 
 def make_message_id(key: str, domain: str) -> str:

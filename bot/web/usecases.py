@@ -10,6 +10,7 @@ The shared use cases (resolve, grant, countersign) stay in ``bot.service``.
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from bot.core.text import quoted
 from bot.core.vocabulary import FORM_KINDS, LABEL
 from bot.mail.message import ParsedMessage, parse_message
 from bot.outbox.outbox import enqueue
+from bot.service import queue_notices
 from bot.store import repo
 from bot.store.db import transaction
 from bot.store.models import Document, HmisUser, Organization, ReviewItem, SeenMessage
@@ -121,11 +123,13 @@ def classify_item(bot: App, req: Classify, by: str) -> str:
         org_id = _org_named(session, req.org_name)
         seen = session.get(SeenMessage, item.seen_id) if item.seen_id else None
         org = repo.load_org(session, org_id)
+        before = copy.deepcopy(org)
         received = []
         if doc is not None and req.kind in FORM_KINDS:
             received.append(_apply_form(org, req.kind, req.user_email.strip().lower(), doc, now))
         newly = refresh_access(org, bot.clock.today(), bot.calendar)
         repo.save_org(session, org, now)
+        queue_notices(bot, session, before, org)
         user_id = _user_id(session, req.user_email) if req.kind in FORM_KINDS[1:] else None
         if doc is not None:
             doc.kind, doc.org_id, doc.user_id = req.kind, org_id, user_id

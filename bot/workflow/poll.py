@@ -53,7 +53,7 @@ from bot.store.models import MailboxState, ReviewItem, SeenMessage
 from bot.workflow.process import Handled, Understood, handle, move_lease, understand
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.workflow.deps import Pipeline
 
 log = logging.getLogger(__name__)
 DONE = ("processed", "review")
@@ -79,7 +79,7 @@ def _state(session: Session, name: str) -> MailboxState:
     return state
 
 
-def _make_state(app: App, name: str) -> None:
+def _make_state(app: Pipeline, name: str) -> None:
     """Create the mailbox's state row if missing: another instance may be creating it at this moment."""
     with Session(app.engine) as session:
         if session.get(MailboxState, name) is not None:
@@ -88,7 +88,7 @@ def _make_state(app: App, name: str) -> None:
         session.add(MailboxState(mailbox=name))
 
 
-def _record_baseline(app: App, box: Mailbox, uidvalidity: str, keys: tuple[str, ...]) -> int:
+def _record_baseline(app: Pipeline, box: Mailbox, uidvalidity: str, keys: tuple[str, ...]) -> int:
     now = app.clock.utcnow()
     with transaction(app.engine) as session:
         for key in keys:
@@ -102,7 +102,7 @@ def _record_baseline(app: App, box: Mailbox, uidvalidity: str, keys: tuple[str, 
     return len(keys)
 
 
-def _todo(app: App, box: Mailbox, uidvalidity: str, keys: tuple[str, ...], backfill: bool) -> list[str]:
+def _todo(app: Pipeline, box: Mailbox, uidvalidity: str, keys: tuple[str, ...], backfill: bool) -> list[str]:
     with Session(app.engine) as session:
         rows = session.exec(
             select(SeenMessage.uid, SeenMessage.outcome).where(
@@ -115,7 +115,7 @@ def _todo(app: App, box: Mailbox, uidvalidity: str, keys: tuple[str, ...], backf
     return [k for k in keys if backfill or known.get(k) != "baseline"]
 
 
-def poll_mailbox(app: App, name: str, *, backfill: bool = False, between: Callable[[], object] | None = None,
+def poll_mailbox(app: Pipeline, name: str, *, backfill: bool = False, between: Callable[[], object] | None = None,
                  news: Callable[[], bool] | None = None, urgent: Callable[[], bool] | None = None,
                  answered: Callable[[], object] | None = None) -> PollReport:
     """Drain the mailbox; `between` runs every SLICE messages, `answered` after each new arrival is decided.
@@ -150,7 +150,7 @@ def poll_mailbox(app: App, name: str, *, backfill: bool = False, between: Callab
     return report
 
 
-def _already(app: App, raw: RawMessage) -> SeenMessage | None:
+def _already(app: Pipeline, raw: RawMessage) -> SeenMessage | None:
     with Session(app.engine) as session:
         seen = repo.find_seen(session, raw.mailbox, raw.uidvalidity or "", raw.key)
         if seen is not None:
@@ -170,7 +170,7 @@ class _Prepared:
     error: Exception | None = None
 
 
-def _prepare(app: App, raw: RawMessage) -> _Prepared:
+def _prepare(app: Pipeline, raw: RawMessage) -> _Prepared:
     seen = None
     try:
         seen = _already(app, raw)
@@ -227,7 +227,7 @@ def _arrivals_first(box: Mailbox, uidvalidity: str, keys: Sequence[str],
             queue = new + queue
 
 
-def _drain(app: App, box: Mailbox, role: str, raws: Iterator[tuple[RawMessage, bool]], report: PollReport,
+def _drain(app: Pipeline, box: Mailbox, role: str, raws: Iterator[tuple[RawMessage, bool]], report: PollReport,
            between: Callable[[], object] | None = None, urgent: Callable[[], bool] | None = None,
            answered: Callable[[], object] | None = None) -> None:
     """Read the next messages' documents on both cores while this one commits.
@@ -286,7 +286,7 @@ def _drain(app: App, box: Mailbox, role: str, raws: Iterator[tuple[RawMessage, b
             settle_oldest()
 
 
-def _one(app: App, box: Mailbox, role: str, raw: RawMessage, ahead: Future[_Prepared], report: PollReport) -> None:
+def _one(app: Pipeline, box: Mailbox, role: str, raw: RawMessage, ahead: Future[_Prepared], report: PollReport) -> None:
     prepared = ahead.result()
     seen = prepared.seen
     if seen is not None and seen.outcome in DONE:
@@ -321,7 +321,7 @@ def _same_key(seen: SeenMessage, raw: RawMessage) -> bool:
     return seen.uid == raw.key and seen.uidvalidity == (raw.uidvalidity or "")
 
 
-def _take_move(app: App, seen_id: int | None) -> bool:
+def _take_move(app: Pipeline, seen_id: int | None) -> bool:
     """Claim the move of a decided message still in the inbox: not when it is settled,
     nor while the instance that decided it may still be moving it (its lease runs)."""
     now = datetime.now(UTC)
@@ -333,14 +333,14 @@ def _take_move(app: App, seen_id: int | None) -> bool:
         return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def _mark_settled(app: App, seen_id: int | None) -> None:
+def _mark_settled(app: Pipeline, seen_id: int | None) -> None:
     with transaction(app.engine) as session:
         seen = session.get(SeenMessage, seen_id)
         if seen is not None:
             seen.settled = True
 
 
-def _forget(app: App, seen_id: int | None) -> None:
+def _forget(app: Pipeline, seen_id: int | None) -> None:
     with transaction(app.engine) as session:
         seen = session.get(SeenMessage, seen_id)
         if seen is not None:
@@ -348,16 +348,20 @@ def _forget(app: App, seen_id: int | None) -> None:
 
 
 def _headers(data: bytes) -> tuple[str, str, str]:
-    """Message-ID, sender address and subject of a message that could not be processed ('' if unreadable)."""
+    """Message-ID, sender address and subject of a message that could not be processed.
+
+    The Message-ID is the one a processed message gets (``message_id_of``: from the header,
+    else derived from the content); sender and subject are '' if unreadable.
+    """
+    message_id = message_id_of(data)[:300]
     try:
         head = BytesHeaderParser(policy=policy.default).parsebytes(data)
-        return (str(head.get("Message-ID", "")).strip()[:300], parseaddr(str(head.get("From", "")))[1].lower()[:300],
-                str(head.get("Subject", ""))[:300])
+        return message_id, parseaddr(str(head.get("From", "")))[1].lower()[:300], str(head.get("Subject", ""))[:300]
     except Exception:  # the headers may be as broken as the rest
-        return "", "", ""
+        return message_id, "", ""
 
 
-def _failed(app: App, box: Mailbox, raw: RawMessage, exc: Exception, attempts: int, report: PollReport) -> None:
+def _failed(app: Pipeline, box: Mailbox, raw: RawMessage, exc: Exception, attempts: int, report: PollReport) -> None:
     """Count the failure; after max_attempts the message goes to review with its error."""
     now = app.clock.utcnow()
     error = f"{type(exc).__name__}: {exc}"[:1000]

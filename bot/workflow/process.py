@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot import metrics
 from bot.clock import arrival
+from bot.core import notices
 from bot.core.decide import Decision, Event, Inbound
 from bot.core.identity import Evidence, Identity, identify
 from bot.documents.detect import may_be_a_form
@@ -39,7 +40,7 @@ from bot.store.models import Document, OutboxRow, ReviewItem, SeenMessage
 from bot.workflow.routes import Ctx, route
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.workflow.deps import Pipeline
 
 log = logging.getLogger(__name__)
 ReadDocument = Callable[[bytes, str], Sequence[FormResult]]
@@ -58,7 +59,7 @@ class Handled:
     duplicate: bool = False
 
 
-def read_forms(app: App, msg: ParsedMessage) -> tuple[tuple[FormResult, ...], tuple[str, ...]]:
+def read_forms(app: Pipeline, msg: ParsedMessage) -> tuple[tuple[FormResult, ...], tuple[str, ...]]:
     """The forms in the message's documents, and the names of the documents left unread.
 
     At most ``limits.max_attachments`` documents are read from one message: 200 small
@@ -90,7 +91,7 @@ def _identify(session: Session, msg: ParsedMessage, forms: Sequence[FormResult],
     return identify(evidence, queries.known_orgs(session))
 
 
-def _staff_duty(app: App, address: str) -> str | None:
+def _staff_duty(app: Pipeline, address: str) -> str | None:
     return next((duty for duty in ("implementation", "training", "access")
                  if address.lower() in app.staff_addresses(duty)), None)
 
@@ -108,7 +109,7 @@ class Understood:
     unread: tuple[str, ...] = ()  # documents beyond the per-message limit, named in the review item
 
 
-def understand(app: App, raw: RawMessage) -> Understood:
+def understand(app: Pipeline, raw: RawMessage) -> Understood:
     with metrics.stage("parse"):
         msg = parse_message(raw.data)
     scr = screen(msg, app.config.trusted_authserv_ids)
@@ -127,12 +128,12 @@ def understand(app: App, raw: RawMessage) -> Understood:
     return Understood(raw.data, msg, scr, kind, forms, unread=unread)
 
 
-def move_lease(app: App) -> datetime:
+def move_lease(app: Pipeline) -> datetime:
     """Until when (real time) the instance deciding a message alone may move it out of the inbox."""
     return datetime.now(UTC) + timedelta(seconds=app.config.limits.send_lease_seconds)
 
 
-def handle(app: App, raw: RawMessage, role: str, u: Understood | None = None) -> Handled | None:
+def handle(app: Pipeline, raw: RawMessage, role: str, u: Understood | None = None) -> Handled | None:
     """Process one message in one transaction; None if another instance got there first."""
     now = app.clock.utcnow()
     u = u or understand(app, raw)
@@ -159,7 +160,7 @@ def handle(app: App, raw: RawMessage, role: str, u: Understood | None = None) ->
         return None
 
 
-def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str, u: Understood,
+def _decide_and_record(app: Pipeline, session: Session, seen: SeenMessage, role: str, u: Understood,
                        now: datetime) -> Handled:
     assert seen.id is not None
     msg, kind, forms = u.msg, u.kind, u.forms
@@ -172,6 +173,7 @@ def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str,
     ctx = Ctx(app, session, u, inbound, ident, org, staff,
               repo.handoff_user(session, msg.thread_ids) if staff == "access" else None, now)
     decision = route(ctx).decide(ctx)
+    _add_notices(app, session, ctx, decision)
     saved_id = repo.save_org(session, decision.org, now) if decision.org and decision.org.name else None
     for other in decision.others:
         repo.save_org(session, other, now)
@@ -180,9 +182,10 @@ def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str,
     decision.events.append(Event("identified", {"via": ident.via, "standing": ident.standing,
                                                 "problem": ident.problem}))
     seen.outcome = decision.outcome
+    seen.kind = decision.read_as.kind if decision.read_as else seen.kind
     _record(app, session, seen, msg, decision, saved_id, now)
-    shown = kind.kind
-    if kind.kind == "other" and any(f.is_form for f in forms):
+    shown = seen.kind
+    if shown == "other" and any(f.is_form for f in forms):
         shown = " + ".join(dict.fromkeys(f.kind for f in forms if f.is_form))
     return Handled(
         seen.id, decision.outcome, shown, decision.org.name if decision.org else None,
@@ -191,7 +194,17 @@ def _decide_and_record(app: App, session: Session, seen: SeenMessage, role: str,
     )
 
 
-def _too_many_replies(app: App, session: Session, to: str, now: datetime) -> bool:
+def _add_notices(app: Pipeline, session: Session, ctx: Ctx, decision: Decision) -> None:
+    """The notices the decision's changes make due (steps complete, user ready, access granted)."""
+    for after in [decision.org, *decision.others]:
+        if after is None:
+            continue
+        before = ctx.org if ctx.org is not None and ctx.org.id == after.id else (
+            repo.load_org(session, after.id) if after.id is not None else None)
+        decision.mails.extend(notices.between(before, after, app.home_addresses, app.links))
+
+
+def _too_many_replies(app: Pipeline, session: Session, to: str, now: datetime) -> bool:
     """Storm and loop guard: at most N automatic replies to one address per window."""
     limits = app.config.limits
     since = now - timedelta(minutes=limits.reply_window_minutes)
@@ -209,7 +222,7 @@ def review_reason(reasons: Sequence[str], shown: int = 12) -> str:
 
 
 def _record(
-    app: App, session: Session, seen: SeenMessage, msg: ParsedMessage, decision: Decision,
+    app: Pipeline, session: Session, seen: SeenMessage, msg: ParsedMessage, decision: Decision,
     org_id: int | None, now: datetime,
 ) -> None:
     assert seen.id is not None
@@ -240,8 +253,10 @@ def _record(
                        detail={"to": mail.to[0], "limit": app.config.limits.replies_per_window})
             log.warning("message %s: reply to %s suppressed (per-sender limit)", msg.message_id, mail.to[0])
             continue
+        # A notice is about a state, not about this message: its key alone makes it once-only.
+        key = mail.key if mail.key.startswith("notice:") else f"{msg.message_id}:{mail.key}"
         enqueue(
-            session, app.env, key=f"{msg.message_id}:{mail.key}", kind=mail.template, to=mail.to,
+            session, app.env, key=key, kind=mail.template, to=mail.to,
             context=mail.context, now=now, domain=app.mail_domain,
             in_reply_to=msg.message_id if mail.key == "reply" else None,
             references=msg.references if mail.key == "reply" else (), seen_id=seen.id, org_id=org_id,

@@ -28,7 +28,7 @@ from bot.store import queries, repo
 from bot.workflow.duties import DUTY_OF_MAILBOX
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.workflow.deps import Pipeline
     from bot.workflow.process import Understood
 
 _CHANGES_STATE = ("program_setup_request", "program_setup_confirmation", "user_roster")
@@ -38,7 +38,7 @@ _CHANGES_STATE = ("program_setup_request", "program_setup_confirmation", "user_r
 class Ctx:
     """What the orchestrator knows of one message when it routes it."""
 
-    app: App
+    app: Pipeline
     session: Session
     u: Understood
     inbound: Inbound

@@ -1,7 +1,7 @@
 """Whole organizations played through the CES process by mail, over days of --now.
 
 Each scenario asserts the tracking database and every mail the bot sent. Forms are
-text-layer PDFs drawn by bot.documents.specimens (the reading of scans is the
+text-layer PDFs drawn by bot.demo.specimens (the reading of scans is the
 documents tests' business); what is under test here is the workflow.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.documents import specimens
+from bot.demo import specimens
 from bot.store.models import ReviewItem
 from tests.scenario.harness import World, kinds
 
@@ -91,14 +91,18 @@ def test_organization_that_does_everything_right(world: World) -> None:
     w.mail("training", "HMIS Training <trainer@lahsa.org>", "Training completion roster", "Completions attached.",
            attachments=(("roster.csv", trainings((JAMES, "HMIS 10 Webinar"), (JAMES, "HMIS 102"))),))
     sent = w.poll()
-    assert kinds(sent) == [("handoff", "access@lahsa.org")]
+    # Staff get the hand-off; the user and the manager hear that the account is due, and by when.
+    assert sorted(kinds(sent)) == [("handoff", "access@lahsa.org"), ("user_ready", f"{JAMES}, maria.lopez@{D}")]
+    sent = sorted(sent, key=lambda s: s.kind)
     assert "2026-12-07" in sent[0].subject and "CES_Outreach" in sent[0].subject
+    assert "by Monday, December 7, 2026" in sent[1].subject
     user = w.user(JAMES)
     assert user.access == "ready" and str(user.access_due) == "2026-12-07"
 
     w.mail("support", "IT Admin <access@lahsa.org>", "Re: " + sent[0].subject, "Granted, account created.",
            in_reply_to=sent[0].message_id)
-    assert w.poll() == []  # staff replies are not answered
+    # Staff replies are not answered; the user and the manager hear that access is granted.
+    assert kinds(w.poll()) == [("access_granted", f"{JAMES}, maria.lopez@{D}")]
     assert w.user(JAMES).access == "granted"
     w.at("2026-12-03T09:00:00-08:00")
     assert w.job("reminders") == []  # nothing missing any more
@@ -134,7 +138,8 @@ def test_forms_out_of_order_wait_for_steps_1_and_2(world: World) -> None:
     w.poll()
     w.mail("join", PM, "Re: Program setup for CES", "I confirm the setup is correct.", in_reply_to=followup)
     sent = w.poll()
-    assert sorted(k for k, _ in kinds(sent)) == ["handoff", "receipt"]
+    # The confirmation completes Steps 1-2 and makes James ready in one go: both notices go out.
+    assert sorted(k for k, _ in kinds(sent)) == ["handoff", "receipt", "steps_done", "user_ready"]
     assert str(w.user(JAMES).access_due) == "2026-12-07"
 
 
@@ -204,12 +209,16 @@ def test_user_with_two_roles_and_overdue_access(world: World) -> None:
     for day in range(2, 10):
         w.at(f"2026-12-{day:02d}T10:00:00-08:00")
         seen += [(f"12-{day:02d}", s.to, s.subject) for s in w.job("escalations")]
-    assert [(d, to) for d, to, _ in seen] == [("12-07", "access@lahsa.org"), ("12-08", "supervisor@lahsa.org")]
+    assert [(d, to) for d, to, _ in seen if to != "impl@lahsa.org"] == [
+        ("12-07", "access@lahsa.org"), ("12-08", "supervisor@lahsa.org")]
+    # No program of the organization supports Assessment Only: flagged for the Implementation Team.
+    assert ("12-02", "impl@lahsa.org") in [(d, to) for d, to, _ in seen]
+    assert [i.reason for i in w.query(ReviewItem)] == [
+        "roles that no program of the organization supports: Luis Ortega: Assessment Only"]
     assert w.user(luis).access == "overdue"
     w.grant(luis)
     w.at("2026-12-10T10:00:00-08:00")
-    assert w.job("escalations") == []
-    assert not w.query(ReviewItem)
+    assert [s.kind for s in w.job("escalations")] == ["access_granted"]  # the grant's notice, no escalation
 
 
 def test_roster_as_csv_attachment_and_the_morning_digests(world: World) -> None:

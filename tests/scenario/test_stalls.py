@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.documents import specimens
+from bot.demo import specimens
 from tests.scenario.harness import World
 from tests.scenario.test_scenarios import ED, ORG, PM, SETUP, _setup_and_confirm, agreement
 
@@ -71,3 +71,21 @@ def test_late_programs_escalate_in_one_mail_per_organization(world: World) -> No
     sent = w.job("escalations")
     setup = [s for s in sent if "Program setup overdue" in s.subject]
     assert len(setup) == 1 and "3 program(s)" in setup[0].subject
+
+
+def test_staff_mark_a_program_set_up_from_the_command_line_and_the_manager_is_asked_to_confirm(
+        world: World) -> None:
+    w = world.at(MONDAY)
+    w.mail("training", ED, "Agreement", attachments=(("agreement.pdf", agreement()),))
+    w.mail("join", PM, "Program setup for CES", SETUP)
+    w.poll()
+    assert w.programs(ORG)["Harbor Street Outreach"] == "requested"
+    code, out = w.cli("set-up", ORG, "Harbor Street Outreach", "--by", "impl@lahsa.org")
+    assert code == 0 and "waiting for the Program Manager's confirmation" in out, out
+    assert w.programs(ORG)["Harbor Street Outreach"] == "awaiting_confirmation"
+    code, out = w.cli("set-up", ORG, "Harbor Street Outreach")
+    assert code == 1 and "already set up" in out  # twice is refused, not recorded twice
+    code, out = w.cli("set-up", ORG, "Harbor Homes PSH")
+    assert code == 1 and "needs no setup" in out
+    (reminder,) = w.at("2026-12-15T09:00:00-08:00").job("reminders")
+    assert reminder.to == "maria.lopez@hopeharbor.org" and "confirm" in reminder.text

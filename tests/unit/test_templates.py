@@ -17,7 +17,7 @@ BASE = {
     "review": ["could not read forms.pdf"],
     "wrong_inbox": [{"what": "User Agreements", "address": "HMISsupport@lahsa.org"}],
     "headline": "accepted: Organization Agreement", "no_users": False, "files": ["forms.pdf"],
-    "inbox": "JoinHMIS@lahsa.org",
+    "inbox": "JoinHMIS@lahsa.org", "setup_changed": ["Street Team"],
     "next_steps": [{"text": "Register for your role's trainings on the HMIS Training Website.",
                     "link": "https://training.example/hmis"}],
     "resend": {"text": "Send a corrected, signed Organization Agreement to LAHSA.Training@lahsa.org.", "link": None},
@@ -27,7 +27,7 @@ HANDOFF = {"org_name": "Hope", "user_name": "James", "user_email": "j@h.org", "r
 
 
 REPLIES = ["receipt", "wrong_inbox", "not_ready", "unreadable", "not_accepted", "resend", "unknown_org", "question",
-           "setup_answer", "held"]
+           "setup_answer", "held", "setup_change"]
 
 
 @pytest.mark.parametrize("name", REPLIES)
@@ -75,3 +75,29 @@ def test_composed_mail_threads_and_says_it_is_automatic() -> None:
     assert msg["Message-ID"].endswith("@lahsa.org>")
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
     assert make_message_id("k", "lahsa.org") == make_message_id("k", "lahsa.org")
+
+
+def test_the_receipt_names_what_it_did_not_understand_and_roles_no_program_supports() -> None:
+    out = render(make_env(), "receipt", BASE | {"not_understood": ["Harbor Hub (drop-in)"],
+                                                "role_problems": ["Ana Diaz: Assessment Only"]})
+    text = " ".join(out.text.split())
+    assert "We could not tell the type of this program, so it has not been requested yet: - Harbor Hub (drop-in)" \
+        in text
+    assert "No program of your organization supports this role" in text and "Ana Diaz: Assessment Only" in out.html
+
+
+NOTICE = {"org_name": "Hope Harbor Services", "user_name": "James Park", "user_email": "j@h.org",
+          "due": "Monday, December 7, 2026", "support": "HMISsupport@lahsa.org", "no_users": False,
+          "users": ["James Park"], "next_steps": BASE["next_steps"]}
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("steps_done", "Your users can now start Step 3"),
+    ("user_ready", "LAHSA's HMIS team will now create the HMIS account, within 3 business days: by Monday, "
+                   "December 7, 2026."),
+    ("access_granted", "LAHSA has granted HMIS access to James Park <j@h.org> of Hope Harbor Services."),
+])
+def test_notices_say_what_happened_and_what_comes_next(name: str, says: str) -> None:
+    out = render(make_env(), name, NOTICE)
+    assert says in " ".join(out.text.split()) and "<html>" in out.html and "\n" not in out.subject
+    assert "automatic reply" not in out.text and "the bot" not in out.text.lower()
