@@ -5,7 +5,8 @@ audit log with them as actor (``repo.audit`` inside the use case's transaction).
 Each belongs to a duty (``bot.web.auth.Staff.may``): countersigning is the
 implementation duty's, granting access the access duty's, and any duty may
 settle a review item (a doubtful document only after confirming, ``bot.web.confirm``).
-Logging in and out is ``bot.web.login``.
+Logging in and out is ``bot.web.login``; creating an organization from the queue and
+marking a program set up are ``bot.web.orgactions``.
 The shared use cases come from ``bot.service``; the web-only ones from
 ``bot.web.usecases``. An action that queued a mail sends the outbox after the
 response (a background task), so the page answers at once.

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import App
 from bot.config import ConfigError, WebConfig
-from bot.web import actions, login, views, watch
+from bot.web import actions, login, orgactions, views, watch
 from bot.web.auth import Gate
 from bot.web.bodies import Bodies
 from bot.web.http import BadId, Web, page
@@ -82,7 +82,7 @@ def create_app(bot: App) -> Starlette:
     gate = Gate(config)
     sessions = SessionStore(idle=config.session_idle, lifetime=config.session_max)
     app = Starlette(
-        routes=[*views.ROUTES, *login.ROUTES, *actions.ROUTES, *watch.ROUTES],
+        routes=[*views.ROUTES, *login.ROUTES, *actions.ROUTES, *orgactions.ROUTES, *watch.ROUTES],
         middleware=[Middleware(SecurityHeaders), Middleware(ServerSessions, store=sessions, proxies=gate.proxies)],
         exception_handlers={404: not_found, BadId: bad_id, Exception: server_error},
     )

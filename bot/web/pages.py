@@ -8,14 +8,16 @@ The organization and user pages reuse the CLI's ``status --json`` shape
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from bot.ces.rules import permissions_lacking
-from bot.core.state import OrgState
+from bot.core.state import AWAITING_GRANT, OrgState
+from bot.neworg import Proposal, propose, unknown_org
 from bot.status import org_json, user_json
-from bot.store import repo
+from bot.store import queries, repo
 from bot.store.models import (
     AuditEvent,
     Contact,
@@ -48,16 +50,16 @@ class OrgPage:
         return self.org.agreement == "accepted"
 
 
-def org_page(session: Session, org_id: int, body: Body = lambda _: "") -> OrgPage:
+def org_page(session: Session, org_id: int, body: Body = lambda _: "", today: date | None = None) -> OrgPage:
+    """One organization; ``today`` given, access past its due date shows as overdue (not "ready")."""
     try:
         org = repo.load_org(session, org_id)
     except KeyError:
         raise NotFound(f"no organization #{org_id}") from None
     contacts = list(session.exec(select(Contact).where(Contact.org_id == org_id).order_by(col(Contact.id))).all())
-    review = list(session.exec(select(ReviewItem).where(
-        ReviewItem.org_id == org_id, col(ReviewItem.resolved_at).is_(None))).all())
-    return OrgPage(org, org_json(org), {u.email: u.id for u in org.users if u.id is not None}, contacts, review,
-                   org_timeline(session, org, body))
+    review = queries.open_reviews(session, org_id)
+    ids = {u.email: u.id for u in org.users if u.id is not None}
+    return OrgPage(org, org_json(org, today=today), ids, contacts, review, org_timeline(session, org, body))
 
 
 @dataclass
@@ -72,14 +74,14 @@ class UserPage:
     @property
     def may_grant(self) -> bool:
         # Access follows the CES steps: only a user the rules call ready (or overdue) is granted here.
-        return self.row.access in ("ready", "overdue")
+        return self.row.access in AWAITING_GRANT
 
 
 def _mentions(detail: dict[str, Any], email: str) -> bool:
     return any(email == str(v).lower() or (isinstance(v, list) and email in map(str, v)) for v in detail.values())
 
 
-def user_page(session: Session, user_id: int) -> UserPage:
+def user_page(session: Session, user_id: int, today: date | None = None) -> UserPage:
     row = session.get(HmisUser, user_id)
     if row is None:
         raise NotFound(f"no user #{user_id}")
@@ -97,8 +99,8 @@ def user_page(session: Session, user_id: int) -> UserPage:
         (col(AuditEvent.org_id) == row.org_id) | col(AuditEvent.org_id).is_(None)).order_by(
         col(AuditEvent.at).desc())).all() if e.user_id == user_id or _mentions(e.detail, email)]
     lacking = sorted(p.label for p in permissions_lacking(state.role_enums())) if state.roles else []
-    return UserPage(org, row, user_json(org, state), lacking, [doc_view(d, d.seen_id in archived) for d in docs],
-                    events)
+    return UserPage(org, row, user_json(org, state, today=today), lacking,
+                    [doc_view(d, d.seen_id in archived) for d in docs], events)
 
 
 @dataclass
@@ -110,6 +112,7 @@ class ReviewCard:
     late: bool = False
     body: str = ""  # the message's text, shown escaped
     replies: list[tuple[str, str]] = field(default_factory=list)  # (subject, text) of the mails it was answered with
+    proposal: Proposal | None = None  # from an organization not on file: the new organization's prefill
 
 
 @dataclass
@@ -119,6 +122,7 @@ class ReviewPage:
     page: int = 1
     pages: int = 1
     total: int = 0
+    late: bool = False  # only the overdue items
 
 
 def _replies(session: Session, seen_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
@@ -132,8 +136,12 @@ def _replies(session: Session, seen_ids: list[int]) -> dict[int, list[tuple[str,
 PER_PAGE = 25  # review cards a page: a flood of items must not make a page no browser can load
 
 
-def review_page(session: Session, rules: Rules, body: Body = lambda _: "", page: int = 1) -> ReviewPage:
-    open_items = col(ReviewItem.resolved_at).is_(None)
+def review_page(session: Session, rules: Rules, body: Body = lambda _: "", page: int = 1,
+                late: bool = False) -> ReviewPage:
+    open_items = queries.review_open()
+    if late:  # the board's "overdue" counter: items waiting as long as the escalation rule allows
+        open_items = col(ReviewItem.id).in_([i for i, at in session.exec(select(
+            ReviewItem.id, ReviewItem.created_at).where(open_items)).all() if review_late(at, rules)])
     total = session.exec(select(func.count()).select_from(ReviewItem).where(open_items)).one()
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(page, 1), pages)
@@ -149,8 +157,10 @@ def review_page(session: Session, rules: Rules, body: Body = lambda _: "", page:
     cards = [ReviewCard(i, seen.get(i.seen_id) if i.seen_id else None, names.get(i.org_id, "") if i.org_id else "",
                         docs.get(i.seen_id or 0, []), review_late(i.created_at, rules),
                         body(seen[i.seen_id].archive_path) if i.seen_id in seen else "",
-                        replies.get(i.seen_id or 0, [])) for i in items]
-    return ReviewPage(cards, list(names.values()), page, pages, total)
+                        replies.get(i.seen_id or 0, []),
+                        propose(i, [d.fields for d in docs.get(i.seen_id or 0, [])]) if unknown_org(i) else None)
+             for i in items]
+    return ReviewPage(cards, list(names.values()), page, pages, total, late)
 
 
 def find(session: Session, email: str, name: str) -> str | None:

@@ -1,5 +1,6 @@
-"""The site's pages (GET): board, organization, user, review queue, page previews, login, and
-``/find``, where staff mails link to a person or organization by address or name.
+"""The site's pages (GET): board, each duty's list for today, organization, user, review queue,
+page previews, login, and ``/find``, where staff mails link to a person or organization by
+address or name.
 
 Each handler reads in a worker thread (the database driver blocks) and renders
 one template; none of them changes anything.
@@ -13,10 +14,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.core.digest import FUNNEL_STEPS
 from bot.web import pages
 from bot.web.board import load_board
-from bot.web.http import page, path_id, staff_only, web
+from bot.web.boardview import SORTS, BoardView, board_view, listing_of
+from bot.web.http import page, path_id, staff, staff_only, web
+from bot.web.listing import Listing
 from bot.web.preview import WIDTHS
+from bot.web.today import DUTY_TITLES, STATE_LABELS, STATES, TodayView, load_tasks, today_view
 from bot.web.usecases import KINDS
 
 
@@ -36,12 +41,37 @@ async def login_page(request: Request) -> Response:
 @staff_only
 async def board(request: Request) -> Response:
     w = web(request)
+    listing = listing_of(request.query_params)
 
-    def read() -> object:
+    def read() -> BoardView:
         with Session(w.bot.engine) as session:
-            return load_board(session, w.rules())
+            return board_view(load_board(session, w.rules()), listing)
 
-    return page(request, "board", board=await run_in_threadpool(read))
+    return page(request, "board", view=await run_in_threadpool(read), steps=FUNNEL_STEPS, sorts=SORTS)
+
+
+@staff_only
+async def today_home(request: Request) -> Response:
+    """``/today``: the list of the staff member's first duty (an administrator's: implementation)."""
+    who = staff(request)
+    duty = next((d for d in DUTY_TITLES if d in who.duties), next(iter(DUTY_TITLES)))
+    return RedirectResponse(f"/today/{duty}", 303)
+
+
+@staff_only
+async def today(request: Request) -> Response:
+    """What one duty has to do: overdue, due today, waiting; searchable by organization or person."""
+    w, duty = web(request), str(request.path_params["duty"])
+    if duty not in DUTY_TITLES:
+        return page(request, "error", 404, message="There is no such duty.")
+    listing = Listing.of(f"/today/{duty}", request.query_params, STATES, ("late",))
+    roles = {name: str(box.effective_role or "") for name, box in w.bot.config.mailboxes.items()}
+
+    def read() -> TodayView:
+        with Session(w.bot.engine) as session:
+            return today_view(duty, load_tasks(session, duty, w.rules(), roles), listing)
+
+    return page(request, "today", view=await run_in_threadpool(read), titles=DUTY_TITLES, state_labels=STATE_LABELS)
 
 
 @staff_only
@@ -50,7 +80,7 @@ async def organization(request: Request) -> Response:
 
     def read() -> pages.OrgPage:
         with Session(w.bot.engine) as session:
-            return pages.org_page(session, org_id, w.bodies.text)
+            return pages.org_page(session, org_id, w.bodies.text, w.bot.clock.today())
 
     try:
         data = await run_in_threadpool(read)
@@ -65,7 +95,7 @@ async def user(request: Request) -> Response:
 
     def read() -> pages.UserPage:
         with Session(w.bot.engine) as session:
-            return pages.user_page(session, user_id)
+            return pages.user_page(session, user_id, w.bot.clock.today())
 
     try:
         data = await run_in_threadpool(read)
@@ -81,10 +111,11 @@ async def review(request: Request) -> Response:
     number = request.query_params.get("page", "1")
     # Any run of digits is a page (clamped to the last one); anything else is the first page.
     wanted = (int(number) if len(number) <= 9 else 10**9) if number.isdigit() else 1
+    late = request.query_params.get("late") == "1"
 
     def read() -> pages.ReviewPage:
         with Session(w.bot.engine) as session:
-            return pages.review_page(session, w.rules(), w.bodies.text, wanted)
+            return pages.review_page(session, w.rules(), w.bodies.text, wanted, late)
 
     return page(request, "review", data=await run_in_threadpool(read), kinds=KINDS, widths=WIDTHS)
 
@@ -138,6 +169,8 @@ ROUTES = [
     Route("/orgs/{org_id}", organization, methods=["GET"]),
     Route("/users/{user_id}", user, methods=["GET"]),
     Route("/review", review, methods=["GET"]),
+    Route("/today", today_home, methods=["GET"]),
+    Route("/today/{duty}", today, methods=["GET"]),
     Route("/find", find, methods=["GET"]),
     Route("/documents/{doc_id}/pages/{page}.png", preview, methods=["GET"]),
 ]

@@ -34,6 +34,7 @@ from starlette.routing import Route
 
 from bot import metrics
 from bot.app import App
+from bot.store import queries
 from bot.store.models import MailboxState, OutboxRow, ReviewItem, SeenMessage
 from bot.web.http import web
 
@@ -93,7 +94,7 @@ class DatabaseCollector(Collector):
             yield from self._outbox(session)
             review = GaugeMetricFamily("hmisbot_review_queue_size", "Open review items (a person must decide)")
             review.add_metric([], session.exec(select(func.count()).select_from(ReviewItem).where(
-                col(ReviewItem.resolved_at).is_(None))).one())
+                queries.review_open())).one())
             yield review
             yield from self._mailboxes(session)
         yield from _stages()

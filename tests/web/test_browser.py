@@ -120,9 +120,11 @@ def _read_pages(page: Any, base: str) -> None:
     overdue = page.locator(".card.overdue")
     expect(overdue).to_have_count(1)
     expect(overdue).to_contain_text("Hope Harbor Services")
-    expect(overdue).to_contain_text("1 user(s) past their access due date")
+    # The card names the late user, with the address and how late it is (issue 16, item 4).
+    expect(overdue).to_contain_text("HMIS access for James Carter (james.carter@hopeharbor.org) was due Tue Dec 8")
+    expect(overdue).to_contain_text("2 business days late")
     _shoot(page, "02-board")
-    overdue.get_by_role("link").click()
+    overdue.get_by_role("link", name="Hope Harbor Services").click()
     expect(page.locator("h1")).to_have_text("Hope Harbor Services")
     expect(page.locator(".tl")).to_contain_text("Message from daniel.kim@hopeharbor.org")
     _shoot(page, "03-organization")

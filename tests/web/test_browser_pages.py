@@ -1,4 +1,5 @@
-"""Items 2 and 5 of issue 16 in Debian's Chromium: the filing confirmation, and every page at 390 px.
+"""Items 2 to 5 of issue 16 in Debian's Chromium: the filing confirmation, a new organization created
+from the review queue, and every page (the today pages too) at 390 px.
 
 Uses ``served`` (the demo a week later, on uvicorn) and the launch settings of
 ``test_browser.py``. Each page is also photographed at 1366x900 and 390x844 into
@@ -42,9 +43,16 @@ def _pages(site: Site) -> dict[str, str]:
     user = site.sql("SELECT id FROM hmis_user WHERE email = 'james.carter@hopeharbor.org'")[0][0]
     org = site.sql("SELECT id FROM organization WHERE name = 'Eastside Youth Center'")[0][0]
     item = site.sql("SELECT id FROM review_item WHERE resolved_at IS NULL ORDER BY id")[0][0]
+    # A program waiting for setup, so the organization page shows its "Mark as set up" button.
+    site.sql("UPDATE program SET setup = 'requested' WHERE name = 'Hope Harbor Street Outreach'")
     return {"board": "/", "org-hope": "/orgs/1", f"org-{org}": f"/orgs/{org}", "user": f"/users/{user}",
             "review": "/review", "missing": "/orgs/999", "find": "/find?user=nobody@x.org",
-            "confirm": f"/review#item-{item}"}
+            "confirm": f"/review#item-{item}",
+            # Issue 16, item 4: each duty's list for today, the board filtered and as a list, the overdue queue.
+            "today-access": "/today/access", "today-implementation": "/today/implementation",
+            "today-training": "/today/training", "today-searched": "/today/access?q=hope&state=overdue",
+            "board-all": "/?state=all", "board-late": "/?late=1&sort=name", "board-search": "/?q=eastside",
+            "review-late": "/review?late=1"}
 
 
 def test_every_page_fits_390_px_without_horizontal_scrolling(served: tuple[Site, str]) -> None:  # noqa: F811
@@ -104,3 +112,40 @@ def test_filing_an_unsigned_agreement_from_another_domain_asks_first(served: tup
         expect(page.locator(".flash")).to_contain_text("Eastside Youth Center")
         browser.close()
     assert site.sql("SELECT resolved_by FROM review_item WHERE sender = 'tbecker@valleyfamily.org'") == [(EMAIL,)]
+
+
+def test_a_new_organization_is_created_from_the_queue_on_a_phone(served: tuple[Site, str]) -> None:  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    site, base = served
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport=PHONE)
+        _log_in(page, base)
+        page.goto(base + "/review")
+        item = page.locator("article", has_text="IMG_2231.jpg")
+        item.get_by_text("Not on file? Create the organization").click()
+        expect(item.locator("input[name=domain]")).to_have_value("valleyfamily.org")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        _shoot(page, "neworg-form-390")
+        # A name close to one on file asks first (and fits the phone too).
+        item.locator("input[name=name]").fill("Hope Harbour Services")
+        item.get_by_role("button", name="Create organization").click()
+        expect(page.get_by_role("alert")).to_contain_text("Hope Harbor Services")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        _shoot(page, "neworg-confirm-390")
+        page.get_by_role("link", name="No, go back").click()
+        item = page.locator("article", has_text="IMG_2231.jpg")
+        item.get_by_text("Not on file? Create the organization").click()
+        item.locator("input[name=name]").fill("Valley Family Services")
+        item.locator("select[name=role]").select_option("executive_director")
+        item.get_by_role("button", name="Create organization").click()
+        expect(page.locator(".flash")).to_contain_text("Valley Family Services created")
+        item = page.locator("article", has_text="IMG_2231.jpg")
+        expect(item.locator("input[name=org]")).to_have_value("Valley Family Services")  # ready to file
+        item.get_by_role("button", name="File and accept").click()  # not signed: asks first
+        page.get_by_role("button", name="Yes, file and accept it").click()
+        expect(page.locator(".flash")).to_contain_text("filed as organization_agreement for Valley Family Services")
+        browser.close()
+    assert site.sql("SELECT agreement FROM organization WHERE name = 'Valley Family Services'") == [("accepted",)]
+    assert site.sql("SELECT role FROM contact WHERE email = 'tbecker@valleyfamily.org'") == [("executive_director",)]

@@ -17,10 +17,10 @@ from PIL import Image
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from bot.status import load_all
+from bot.core.digest import funnel
+from bot.store.queries import load_all
 from bot.web.board import load_board
 from bot.web.http import rules_for
-from bot.workflow.duties import funnel
 from tests.web.conftest import Site, client_for, login, synthetic_site
 
 
@@ -50,11 +50,15 @@ def test_every_page_renders_on_both_databases(big: Site) -> None:
     client = client_for(big.bot)
     login(client)
     board = client.get("/")
-    assert board.status_code == 200 and len(re.findall(r'class="card( overdue)?"', board.text)) == 40
+    # Each column shows its first cards (boardview.COLUMN_CARDS); its count covers all and links to them.
+    assert board.status_code == 200 and len(re.findall(r'class="card( overdue)?"', board.text)) < 40
     counts = [int(n) for n in re.findall(r'data-count="(\d+)"', board.text)]
     assert sum(counts) == 40 and 'class="card overdue"' in board.text
+    every = client.get("/?state=all").text
+    assert len(re.findall(r'class="card( overdue)?"', every)) == 40
     user_id = big.sql("SELECT min(id) FROM hmis_user")[0][0]
-    for path in ("/orgs/7", f"/users/{user_id}", "/review"):
+    for path in ("/orgs/7", f"/users/{user_id}", "/review", "/today/access", "/today/implementation",
+                 "/today/training"):
         r = client.get(path)
         assert r.status_code == 200, path
     org = client.get("/orgs/7").text
@@ -119,5 +123,22 @@ def test_board_highlights_an_organization_whose_user_is_past_due(demo_master: Pa
     board = client.get("/").text
     # James Carter's access was due on December 8th and is not recorded as granted.
     card = re.search(r'<div class="card overdue">\s*<a href="/orgs/(\d+)">([^<]+)</a>', board)
-    assert card and card.group(2) == "Hope Harbor Services" and "1 user(s) past their access due date" in board
+    assert card and card.group(2) == "Hope Harbor Services"
+    # ... and names who is late, by name and address, and by how many business days.
+    assert "HMIS access for <a href=\"/users/" in board and "James Carter</a> <span class=\"addr\">" \
+        "(james.carter@hopeharbor.org)</span> was due Tue Dec 8, 2026: 2 business days late" in board
+    late.bot.close()
+
+
+def test_org_and_user_pages_show_access_past_its_due_date_as_overdue(demo_master: Path, tmp_path: Path) -> None:
+    """The stored state says ready until the nightly job runs; the pages say overdue from the day after."""
+    from tests.web.conftest import demo_site
+
+    late = demo_site(demo_master, tmp_path / "late", now="2026-12-10T10:00:00-08:00")
+    assert late.sql("SELECT access FROM hmis_user WHERE email = 'james.carter@hopeharbor.org'") == [("ready",)]
+    client = client_for(late.bot)
+    login(client)
+    james, org = late.sql("SELECT id, org_id FROM hmis_user WHERE email = 'james.carter@hopeharbor.org'")[0]
+    for page in (client.get(f"/users/{james}").text, client.get(f"/orgs/{org}").text):
+        assert "Overdue" in page and "Ready for an account" not in page
     late.bot.close()
