@@ -31,6 +31,13 @@ from bot.core.digest import (
     waiting_on_lahsa,
     waiting_on_orgs,
 )
+from bot.core.duties import (
+    DUTY_OF_MAILBOX,
+    NO_USERS,
+    Escalation,
+    due_escalations,
+    due_reminders,
+)
 from bot.core.nextstep import steps_for
 from bot.core.state import OrgState
 from bot.core.text import local_time
@@ -39,13 +46,6 @@ from bot.outbox.render import Rendered, render
 from bot.store.db import transaction
 from bot.store.models import HmisUser, MailboxState, Organization, OutboxRow
 from bot.store.queries import arrivals, load_all, open_reviews
-from bot.workflow.duties import (
-    DUTY_OF_MAILBOX,
-    NO_USERS,
-    Escalation,
-    due_escalations,
-    due_reminders,
-)
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@
 review items (``duties.ReviewView``) and the board's ``Rules`` (the config's escalation
 settings), and returns one ``Task`` per thing the duty has to do, naming the person
 (name and address) or the program and its organization, and how many business days
-it is late. The rules are the digest's and the escalations' (``bot.workflow.duties``):
+it is late. The rules are the digest's and the escalations' (``bot.core.duties``):
 access is late from the day after its due date, as ``waiting_on_lahsa`` and the board
 say; a program's setup, a rejected agreement and a review item are late once they have
 waited as many business days as ``due_escalations`` allows before it escalates. A test
@@ -22,13 +22,13 @@ from sqlmodel import Session
 from bot.calendar import BusinessCalendar
 from bot.ces.rules import hmis_role
 from bot.core.digest import ReviewView
+from bot.core.duties import DUTY_OF_MAILBOX
 from bot.core.state import AWAITING_GRANT, OrgState, access_on
 from bot.store.queries import load_waiting_for_lahsa, open_reviews
 from bot.web.board import Rules
 from bot.web.labels import program_label
 from bot.web.listing import Listing, Page, paginate
 from bot.web.pages import PER_PAGE
-from bot.workflow.duties import DUTY_OF_MAILBOX
 
 DUTY_TITLES = {"implementation": "Implementation", "training": "Training", "access": "Account access"}
 STATES = ("overdue", "today", "waiting")

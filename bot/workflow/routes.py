@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from bot.core import staffmail
 from bot.core.decide import Decision, Inbound, decide, held_for_review
+from bot.core.duties import DUTY_OF_MAILBOX
 from bot.core.identity import Identity
 from bot.core.replies import handoffs, reply_for
 from bot.core.state import OrgState
@@ -25,7 +26,6 @@ from bot.mail.bounce import parse_bounce
 from bot.mail.kinds import own_text
 from bot.mail.tables import read_table
 from bot.store import queries, repo
-from bot.workflow.duties import DUTY_OF_MAILBOX
 
 if TYPE_CHECKING:
     from bot.workflow.deps import Pipeline

@@ -18,12 +18,12 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from bot.core.digest import ReviewView, waiting_on_lahsa
+from bot.core.duties import due_escalations
 from bot.store.queries import load_all, open_reviews
 from bot.web.board import load_board
 from bot.web.http import rules_for
 from bot.web.listing import Listing, paginate
 from bot.web.today import DUTY_TITLES, load_tasks, tasks_for
-from bot.workflow.duties import due_escalations
 from tests.web.conftest import Site, client_for, demo_site, login, synthetic_site
 from tests.web.test_hardening import DUTIES
 
