@@ -203,13 +203,14 @@ def main() -> int:
         assert token, "no CSRF token on the login page"
         client.post("/login", data={"csrf": token.group(1), "email": "bench@lahsa.org", "password": "bench password 1"})
         pages = {"board": "/", "organization": f"/orgs/{opts.orgs // 2}", "user": f"/users/{opts.users // 2}",
-                 "review queue": "/review"}
-        print(f"{'page':14} {'median ms':>10} {'p95 ms':>8} {'KB':>6}  (n={opts.repeat}, target < 200 ms)")
+                 "review queue": "/review", "today: implementation": "/today/implementation",
+                 "today: training": "/today/training", "today: access": "/today/access"}
+        print(f"{'page':22} {'median ms':>10} {'p95 ms':>8} {'KB':>6}  (n={opts.repeat}, target < 200 ms)")
         slow = False
         for name, path in pages.items():
             median, p95, size = _time(client, path, opts.repeat)
             slow = slow or p95 >= 200
-            print(f"{name:14} {median:10.1f} {p95:8.1f} {size / 1024:6.0f}")
+            print(f"{name:22} {median:10.1f} {p95:8.1f} {size / 1024:6.0f}")
         bot.close()
     return 1 if slow else 0
 

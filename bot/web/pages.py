@@ -44,6 +44,7 @@ class OrgPage:
     contacts: list[Contact]
     review: list[ReviewItem]
     timeline: list[Entry]
+    review_links: dict[int, str] = field(default_factory=dict)  # item id -> its page of the queue
 
     @property
     def may_countersign(self) -> bool:
@@ -59,7 +60,15 @@ def org_page(session: Session, org_id: int, body: Body = lambda _: "", today: da
     contacts = list(session.exec(select(Contact).where(Contact.org_id == org_id).order_by(col(Contact.id))).all())
     review = queries.open_reviews(session, org_id)
     ids = {u.email: u.id for u in org.users if u.id is not None}
-    return OrgPage(org, org_json(org, today=today), ids, contacts, review, org_timeline(session, org, body))
+    links = {r.id: review_link(session, r.id) for r in review if r.id is not None}
+    return OrgPage(org, org_json(org, today=today), ids, contacts, review, org_timeline(session, org, body), links)
+
+
+def review_link(session: Session, item_id: int) -> str:
+    """The queue's page that shows this open item (the queue pages by id, PER_PAGE a page)."""
+    before = session.exec(select(func.count()).select_from(ReviewItem).where(
+        queries.review_open(), col(ReviewItem.id) < item_id)).one()
+    return f"/review?page={before // PER_PAGE + 1}#item-{item_id}"
 
 
 @dataclass

@@ -142,3 +142,19 @@ def test_org_and_user_pages_show_access_past_its_due_date_as_overdue(demo_master
     for page in (client.get(f"/users/{james}").text, client.get(f"/orgs/{org}").text):
         assert "Overdue" in page and "Ready for an account" not in page
     late.bot.close()
+
+
+def test_an_org_pages_review_items_link_to_the_queue_page_that_shows_them(site: Site, staff: TestClient) -> None:
+    for n in range(30):  # a flood of other items first: the organization's item lands on page 2
+        site.sql("INSERT INTO review_item (reason, mailbox, subject, sender, created_at, escalated) "
+                 "VALUES (:r, 'support', 's', 'x@example.org', '2026-12-03 10:00:00', false)", r=f"other {n}")
+    org = site.sql("SELECT id FROM organization WHERE name = 'Hope Harbor Services'")[0][0]
+    site.sql("INSERT INTO review_item (reason, mailbox, subject, sender, org_id, created_at, escalated) "
+             "VALUES ('check this one', 'join', 's', 'maria.lopez@hopeharbor.org', :org, '2026-12-03 10:00:00', "
+             "false)", org=org)
+    item = site.sql("SELECT max(id) FROM review_item")[0][0]
+    opened = site.sql("SELECT count(*) FROM review_item WHERE resolved_at IS NULL AND id < :i", i=item)[0][0]
+    page = opened // 25 + 1
+    assert page >= 2
+    assert f'href="/review?page={page}#item-{item}"' in staff.get(f"/orgs/{org}").text
+    assert f'id="item-{item}"' in staff.get(f"/review?page={page}").text
