@@ -17,6 +17,7 @@ from typing import Any, Literal
 from bot.calendar import BusinessCalendar
 from bot.ces.parse import parse_individual_roles, parse_new_user, parse_org_roles, parse_program_type
 from bot.ces.rules import IndividualRole, ProgramType, roles_for_program, setup_needed
+from bot.core import transitions
 from bot.core.identity import FREEMAIL, Identity, Standing, user_may_file
 from bot.core.state import ContactState, OrgState, ProgramState, UserState, refresh_access
 from bot.core.vocabulary import FORM_KINDS, HOME, LABEL, label
@@ -223,16 +224,15 @@ def _org_agreement(org: OrgState, form: FormResult, inbound: Inbound, d: Decisio
     if signer and not org.contact(inbound.msg.from_addr):
         role = "executive_director" if "director" in form.fields.get("signer_title", "").lower() else "program_manager"
         org.contacts.append(ContactState(email=inbound.msg.from_addr, role=role, name=signer))
-    if org.agreement in ("accepted", "countersigned"):
+    why = "; ".join(problems)
+    if (transitions.reject_agreement(org, why, inbound.now) if problems
+            else transitions.accept_agreement(org, inbound.now)) is not None:
         d.received.append("Organization Agreement (we already had an accepted one)")
         return DocOutcome(form, "ignored", "agreement already accepted")
     if problems:
-        # agreement_at: when the agreement was last decided, so a rejection has an age to chase.
-        org.agreement, org.agreement_note, org.agreement_at = "rejected", "; ".join(problems), inbound.now
-        d.received.append("Organization Agreement: NOT accepted, because " + org.agreement_note)
-        d.events.append(Event("agreement_rejected", {"reason": org.agreement_note}))
-        return DocOutcome(form, "rejected", org.agreement_note)
-    org.agreement, org.agreement_note, org.agreement_at = "accepted", None, inbound.now
+        d.received.append("Organization Agreement: NOT accepted, because " + why)
+        d.events.append(Event("agreement_rejected", {"reason": why}))
+        return DocOutcome(form, "rejected", why)
     d.received.append("Organization Agreement: accepted")
     d.events.append(Event("agreement_accepted", {"signer": signer}))
     return DocOutcome(form, "accepted")
@@ -260,17 +260,15 @@ def _user_form(org: OrgState, form: FormResult, inbound: Inbound, d: Decision) -
         return DocOutcome(form, "review", "a user may send only their own forms")
     if user is None:
         email = (form.fields.get("email") or inbound.msg.from_addr).lower()
-        user = UserState(email=email, name=form.fields.get("user_name") or inbound.msg.from_name)
-        org.users.append(user)
+        user, _ = transitions.user_of(org, email, form.fields.get("user_name") or inbound.msg.from_name)
         d.events.append(Event("user_created", {"email": email, "from": form.kind}, email))
     label = LABEL[form.kind]
     if form.checks.get("filled") is False or not form.checks.get("signed", False):
         why = "it is blank" if form.checks.get("filled") is False else "it is not signed by the user"
-        if user.forms.get(form.kind) != "accepted":
-            user.forms[form.kind] = "rejected"
+        transitions.record_user_form(user, form.kind, accepted=False)
         d.received.append(f"{label} for {user.name or user.email}: NOT accepted, because {why}")
         return DocOutcome(form, "rejected", why, user.email)
-    user.forms[form.kind] = "accepted"
+    transitions.record_user_form(user, form.kind, accepted=True)
     d.received.append(f"{label} for {user.name or user.email}: accepted")
     d.events.append(Event("form_accepted", {"kind": form.kind, "user": user.email}, user.email))
     return DocOutcome(form, "accepted", None, user.email)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core.state import AWAITING_GRANT, ProgramState, UserState
+from bot.ces.rules import AGREEMENT_DONE
+from bot.core.state import AWAITING_GRANT, OrgState, ProgramState, UserState
 
 
 def grant_access(user: UserState, now: datetime) -> str | None:
@@ -40,3 +41,40 @@ def mark_program_set_up(program: ProgramState, now: datetime) -> str | None:
         return f"{program.name} is already set up ({program.setup.replace('_', ' ')})"
     program.setup, program.followup_at = "awaiting_confirmation", now
     return None
+
+
+def accept_agreement(org: OrgState, now: datetime) -> str | None:
+    """Record the Organization Agreement as accepted (read by the bot, or filed by staff)."""
+    if org.agreement in AGREEMENT_DONE:
+        return f"{org.name} already has an accepted Organization Agreement"
+    org.agreement, org.agreement_note, org.agreement_at = "accepted", None, now
+    return None
+
+
+def reject_agreement(org: OrgState, why: str, now: datetime) -> str | None:
+    """Record why the agreement was not accepted; ``agreement_at`` gives the rejection an age to chase.
+
+    An accepted agreement is never undone by a later bad copy.
+    """
+    if org.agreement in AGREEMENT_DONE:
+        return f"{org.name} already has an accepted Organization Agreement"
+    org.agreement, org.agreement_note, org.agreement_at = "rejected", why, now
+    return None
+
+
+def user_of(org: OrgState, email: str, name: str = "") -> tuple[UserState, bool]:
+    """The organization's user with this address, added if new; (user, added)."""
+    user = org.user(email)
+    if user is not None:
+        return user, False
+    user = UserState(email=email.lower(), name=name)
+    org.users.append(user)
+    return user, True
+
+
+def record_user_form(user: UserState, kind: str, accepted: bool) -> None:
+    """Record a User Agreement or HMIS 10 Acknowledgement; a later bad copy never undoes an accepted one."""
+    if accepted:
+        user.forms[kind] = "accepted"
+    elif user.forms.get(kind) != "accepted":
+        user.forms[kind] = "rejected"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.ces.rules import AGREEMENT_DONE
+from bot.core import transitions
 from bot.core.replies import handoff_context, missing_context, reply_address
 from bot.core.state import OrgState, UserState, refresh_access
 from bot.core.text import quoted
@@ -99,16 +99,12 @@ def _document(session: Session, item: ReviewItem, doc_id: int | None) -> Documen
 def _apply_form(org: OrgState, kind: str, email: str, doc: Document, now: datetime) -> str:
     """Record the form as accepted on the organization; return what was received."""
     if kind == "organization_agreement":
-        if org.agreement not in AGREEMENT_DONE:
-            org.agreement, org.agreement_note, org.agreement_at = "accepted", None, now
+        transitions.accept_agreement(org, now)  # already accepted: nothing to change, still filed
         return "Organization Agreement: accepted"
     if "@" not in email:
         raise Refused(f"a {LABEL[kind]} needs the user's email address")
-    user = org.user(email)
-    if user is None:
-        user = UserState(email=email.lower(), name=doc.fields.get("user_name", ""))
-        org.users.append(user)
-    user.forms[kind] = "accepted"
+    user, _ = transitions.user_of(org, email, doc.fields.get("user_name", ""))
+    transitions.record_user_form(user, kind, accepted=True)
     return f"{LABEL[kind]} for {user.name or user.email}: accepted"
 
 
