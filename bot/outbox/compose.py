@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 REPLY_KINDS = {"receipt", "wrong_inbox", "not_ready", "unreadable", "rejected", "held", "not_accepted", "resend",
                "unknown_org", "question", "setup_answer", "setup_change"}
+
+
+# Python folds a header longer than 78 characters by moving the whole value to the next line
+# ("Subject:\r\n Reminder: ..."), which mail clients and parsers show with a leading space.
+# RFC 5322 allows 998; our subjects stay far below, so they go out on one line.
+MAIL_POLICY = policy.default.clone(max_line_length=998)
 
 
 def make_message_id(key: str, domain: str) -> str:
@@ -37,7 +44,7 @@ def compose(
     inline_png: bytes | None = None,
     reply_to: str | None = None,
 ) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     if reply_to:

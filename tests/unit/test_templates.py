@@ -77,6 +77,19 @@ def test_composed_mail_threads_and_says_it_is_automatic() -> None:
     assert make_message_id("k", "lahsa.org") == make_message_id("k", "lahsa.org")
 
 
+def test_a_long_subject_goes_out_on_one_line_without_a_leading_space() -> None:
+    import email
+    from email import policy
+
+    subject = "Reminder: what Hope Harbor Services still needs to finish joining HMIS"  # 80 with "Subject: "
+    msg = compose(sender="LAHSA HMIS <HMISsupport@lahsa.org>", to=["m@h.org"], subject=subject, text="x\n",
+                  html="<p>x</p>", message_id=make_message_id("k", "lahsa.org"), kind="reminder",
+                  date=datetime(2026, 12, 1, tzinfo=UTC))
+    raw = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+    assert f"\r\nSubject: {subject}\r\n".encode() in raw
+    assert str(email.message_from_bytes(raw, policy=policy.default)["Subject"]) == subject
+
+
 def test_the_receipt_names_what_it_did_not_understand_and_roles_no_program_supports() -> None:
     out = render(make_env(), "receipt", BASE | {"not_understood": ["Harbor Hub (drop-in)"],
                                                 "role_problems": ["Ana Diaz: Assessment Only"]})

@@ -37,7 +37,7 @@ from .base import PermanentSendError, TransientSendError, UnknownOutcomeError
 log = logging.getLogger(__name__)
 
 # RFC 5322 wants CRLF line ends on the wire; the email package writes \n by default.
-WIRE_POLICY = policy.default.clone(linesep="\r\n")
+WIRE_POLICY = policy.default.clone(linesep="\r\n", max_line_length=998)  # as compose.MAIL_POLICY
 # httpx errors raised before the request reached the server: resending is safe.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError,
              httpx.WriteTimeout, httpx.UnsupportedProtocol, httpx.ProxyError)
