@@ -114,3 +114,11 @@ def test_notices_say_what_happened_and_what_comes_next(name: str, says: str) -> 
     out = render(make_env(), name, NOTICE)
     assert says in " ".join(out.text.split()) and "<html>" in out.html and "\n" not in out.subject
     assert "automatic reply" not in out.text and "the bot" not in out.text.lower()
+
+
+def test_an_account_question_receipt_says_who_answers_and_that_nothing_else_is_needed() -> None:
+    ctx = BASE | {"org_name": "", "org_missing": [], "users": [], "next_steps": [],
+                  "received": ["your account question (passed to our support staff)"]}
+    out = render(make_env(), "receipt", ctx)
+    said = "There is nothing more you need to do now: a member of LAHSA's HMIS team will answer you by email."
+    assert said in " ".join(out.text.split()) and said in out.html
