@@ -40,7 +40,7 @@ from bot.core.duties import (
 )
 from bot.core.nextstep import steps_for
 from bot.core.state import OrgState
-from bot.core.text import local_time
+from bot.core.text import local_date, local_time
 from bot.outbox.outbox import enqueue
 from bot.outbox.render import Rendered, render
 from bot.store.db import transaction
@@ -209,7 +209,7 @@ def digests(app: App, dry_run: bool = False) -> list[Rendered]:
         data = digest_data(app, duty, orgs)
         if not data.has_news:
             continue  # nothing to say: no mail
-        ctx = {"duty": duty, "today": today.isoformat(), "arrivals": data.arrivals, "waiting": data.waiting,
+        ctx = {"duty": duty, "today": local_date(today), "arrivals": data.arrivals, "waiting": data.waiting,
                "overdue": data.overdue, "health": data.health, "funnel": data.funnel,
                "funnel_max": max([n for _, n in data.funnel] + [1]),
                "waiting_on_orgs": [_wait_view(w) for w in data.waiting_on_orgs],

@@ -20,6 +20,7 @@ from bot.calendar import BusinessCalendar
 from bot.ces.rules import AGREEMENT_DONE, org_ready_for_step3
 from bot.core.arrivals import Arrival, describe
 from bot.core.state import AWAITING_GRANT, OrgState, UserState, access_on
+from bot.core.text import local_date
 from bot.core.vocabulary import label
 
 FUNNEL_STEPS = ("Agreement missing", "Agreement not accepted", "Agreement accepted", "Programs requested",
@@ -168,7 +169,7 @@ def waiting_on_lahsa(duty: str, orgs: list[OrgState], today: date) -> tuple[list
                            for p in org.programs if p.setup in ("requested", "in_setup"))
         if duty == "access":
             for u in org.users:
-                due = u.access_due.isoformat() if u.access_due else "?"
+                due = local_date(u.access_due) or "?"
                 if access_on(u, today) == "overdue":
                     overdue.append(f"{org.name}: HMIS access for {u.name or u.email} was due {due}")
                 elif u.access == "ready":

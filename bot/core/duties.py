@@ -15,6 +15,7 @@ from typing import Any
 from bot.calendar import BusinessCalendar
 from bot.core.digest import ReviewView
 from bot.core.state import AWAITING_GRANT, OrgState
+from bot.core.text import local_date
 
 # Which LAHSA duty owns each inbox's review items.
 DUTY_OF_MAILBOX = {"join": "implementation", "training": "training", "support": "access"}
@@ -128,7 +129,7 @@ def due_escalations(
                     out.append(Escalation(
                         "access", level, f"access:{user.email}:{level}",
                         f"HMIS access overdue: {user.name or user.email} ({org.name})",
-                        f"Access for {user.email} was due {user.access_due.isoformat()} and is not recorded as "
+                        f"Access for {user.email} was due {local_date(user.access_due)} and is not recorded as "
                         f"granted.", org.name))
         out.extend(_setup_escalations(org, today, cal, after, tz))
         if org.agreement == "rejected" and org.agreement_at:

@@ -16,7 +16,7 @@ from bot.ces.rules import hmis_role, permissions_lacking
 from bot.core.decide import NO_PROGRAM_FOR_ROLE, NOT_UNDERSTOOD, SETUP_CHANGE, Decision, Inbound, Mail
 from bot.core.nextstep import resend_step, steps_for
 from bot.core.state import OrgState, UserState
-from bot.core.text import quoted
+from bot.core.text import local_date, quoted
 from bot.core.vocabulary import HOME as HOME_ROLE
 from bot.core.vocabulary import KINDS, LABEL
 from bot.documents.detect import may_be_a_form
@@ -213,6 +213,6 @@ def handoff_context(org: OrgState, user: UserState) -> dict[str, Any]:
         "roles": [r.label for r in roles],
         "hmis_role": hmis_role(roles).value,
         "lacking": sorted(p.label for p in permissions_lacking(roles)),
-        "due": user.access_due.isoformat() if user.access_due else "",
+        "due": local_date(user.access_due),  # "Tue Dec 8, 2026": staff read dates, not ISO stamps
     }
 

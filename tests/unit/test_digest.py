@@ -104,8 +104,8 @@ def test_access_past_its_due_date_is_overdue_before_the_escalation_job_writes_it
     assert access_on(late, TODAY) == "overdue" and access_on(due_today, TODAY) == "ready"
     assert access_on(_user("x@h.org", "granted", access_due=date(2026, 12, 1)), TODAY) == "granted"
     waiting, overdue = waiting_on_lahsa("access", [_ready_org("Hope Harbor", late, due_today)], TODAY)
-    assert overdue == ["Hope Harbor: HMIS access for Sam was due 2026-12-02"]
-    assert waiting == ["Hope Harbor: create HMIS access for Ann by 2026-12-03"]
+    assert overdue == ["Hope Harbor: HMIS access for Sam was due Wed Dec 2, 2026"]
+    assert waiting == ["Hope Harbor: create HMIS access for Ann by Thu Dec 3, 2026"]
 
 
 def _arrival(**kw: Any) -> Arrival:
@@ -138,7 +138,7 @@ def test_arrivals_say_what_happened_in_words() -> None:
 
 
 def _context(**kw: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"duty": "training", "today": TODAY.isoformat(), "arrivals": [], "waiting": [],
+    base: dict[str, Any] = {"duty": "training", "today": "Thu Dec 3, 2026", "arrivals": [], "waiting": [],
                             "overdue": [], "waiting_on_orgs": [], "forms_missing": [], "review": [], "health": [],
                             "funnel": funnel([]), "funnel_max": 1, "base_url": "https://hmis-bot.lahsa.org"}
     return base | kw
@@ -167,7 +167,7 @@ def test_the_rendered_digest_tells_staff_what_to_do_today() -> None:
     forms = text.split("Trainings done, forms missing")[1].split("\n\n")[0]
     assert "Jane Doe <jane@h.org>: User Agreement, HMIS 10 Acknowledgement Form missing" in forms
     assert "Agreement not accepted" in text.split("Where the organizations stand")[1]
-    assert mail.subject == "HMIS CES digest (training) for 2026-12-03: 2 waiting on organizations, 1 new"
+    assert mail.subject == "HMIS CES digest (training) for Thu Dec 3, 2026: 2 waiting on organizations, 1 new"
     # The HTML says the same, Outlook-safe: no div boxes, bars are table cells; the organization links to its page.
     assert "Waiting on organizations" in mail.html and "Trainings done, forms missing" in mail.html
     assert 'href="https://hmis-bot.lahsa.org/find?org=Bright%20Path"' in mail.html

@@ -23,7 +23,7 @@ BASE = {
     "resend": {"text": "Send a corrected, signed Organization Agreement to LAHSA.Training@lahsa.org.", "link": None},
 }
 HANDOFF = {"org_name": "Hope", "user_name": "James", "user_email": "j@h.org", "roles": ["outreach"],
-           "hmis_role": "CES_Outreach", "lacking": ["View Housing Resource List"], "due": "2026-12-04"}
+           "hmis_role": "CES_Outreach", "lacking": ["View Housing Resource List"], "due": "Fri Dec 4, 2026"}
 
 
 REPLIES = ["receipt", "wrong_inbox", "not_ready", "unreadable", "not_accepted", "resend", "unknown_org", "question",
@@ -46,7 +46,7 @@ def test_replies_render_text_and_html(name: str) -> None:
 
 def test_handoff_names_user_org_role_and_due_date() -> None:
     out = render(make_env(), "handoff", HANDOFF)
-    assert "2026-12-04" in out.subject and "CES_Outreach" in out.subject
+    assert "due Fri Dec 4, 2026:" in out.subject and "CES_Outreach" in out.subject
     assert "View Housing Resource List" in out.text and "the user's page on the staff site" in out.text
 
 

@@ -73,7 +73,7 @@ def test_org_timeline_shows_messages_documents_checks_state_changes_and_replies(
                      "CoC Representative section left blank",
                      "Organization Agreement accepted",
                      # the access hand-off came from a training roster, a message of no organization
-                     "Mail sent: HMIS access due 2026-12-08: James Carter", "User ready for access"):
+                     "Mail sent: HMIS access due Tue Dec 8, 2026: James Carter", "User ready for access"):
         assert expected in page, expected
     # The receipt for the agreement (its subject names what was received, not always the sender's words).
     assert re.search(r"Mail sent: (Received|Accepted): [^<]*Organization Agreement", page)
