@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -33,6 +33,9 @@ except ImportError:
     from dovecot import USERS, DovecotServer, DovecotUnavailable, free_port, make_self_signed_cert
 
 from bot.mailboxes.imap import ImapMailbox
+
+if TYPE_CHECKING:
+    from tests.support.lahsa import Lahsa
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -406,3 +409,18 @@ class RunningBot:
             self.proc.kill()
             self.proc.wait()
         self._out.close()
+
+
+@pytest.fixture
+def lahsa_with_links(lahsa: DovecotServer, smtp: SmtpServer, secrets: None, db_url: str, tmp_path: Path) -> Lahsa:
+    """LAHSA's inboxes with the bot configured, ``links:`` set (the forms and the training site)."""
+    import yaml
+
+    from bot.store.db import make_engine
+    from tests.support.lahsa import LINKS, Lahsa
+
+    w = Lahsa(tmp_path, db_url, lahsa, smtp, make_engine(db_url))
+    config = yaml.safe_load(w.config.read_text())
+    config["links"] = LINKS
+    w.config.write_text(yaml.safe_dump(config, sort_keys=False))
+    return w

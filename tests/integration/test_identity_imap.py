@@ -9,73 +9,18 @@ Bridge is only on the CES implementation list (imported, nobody holds it yet).
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from bot.demo import scanner, specimens
 from bot.store.models import Contact, Document, HmisUser, Organization, Program, ReviewItem
 from tests.integration.conftest import SmtpServer
 from tests.integration.dovecot import DovecotServer
-from tests.support.pipeline import JOIN, SUPPORT, TRAINING, cli_in_process, received, write_config
+from tests.support.lahsa import DATE, Lahsa, agreement, mail
+from tests.support.pipeline import JOIN, SUPPORT, TRAINING, cli_in_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-DATE = "11/30/2026"
-_count = iter(range(10_000))
-
-
-def mail(sender: str, to: str, subject: str, body: str, *, attachment: tuple[str, bytes] | None = None,
-         reply_to: str | None = None) -> bytes:
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"] = sender, to, subject
-    m["Date"] = "Mon, 30 Nov 2026 09:00:00 -0800"
-    m["Message-ID"] = f"<id{next(_count)}@test.example>"
-    if reply_to:
-        m["Reply-To"] = reply_to
-    m.set_content(body)
-    if attachment is not None:
-        m.add_attachment(attachment[1], maintype="application", subtype="pdf", filename=attachment[0])
-    return m.as_bytes(policy=m.policy.clone(linesep="\r\n"))
-
-
-def agreement(org: str, signer: str) -> bytes:
-    return specimens.organization_agreement_pdf(org, signer, "Executive Director", DATE)
-
-
-class Lahsa:
-    """The three inboxes, the bot's config and what came out of it."""
-
-    def __init__(self, tmp_path: Path, db_url: str, dovecot: DovecotServer, smtp: SmtpServer, engine: Engine) -> None:
-        self.dovecot, self.smtp, self.engine = dovecot, smtp, engine
-        self.config = write_config(tmp_path, db_url, dovecot, smtp)
-        self.tmp = tmp_path
-        code, out = cli_in_process(self.config, "poll", "--once")  # first contact: empty inboxes
-        assert code == 0, out
-
-    def deliver(self, inbox: str, raw: bytes) -> None:
-        self.dovecot.append(inbox, raw)
-
-    def poll(self) -> list[EmailMessage]:
-        before = len(self.smtp.handler.received)
-        code, out = cli_in_process(self.config, "poll", "--once")
-        assert code == 0, out
-        return received(self.smtp.handler)[before:]
-
-    def org(self, name: str) -> Organization | None:
-        with Session(self.engine) as s:
-            return s.exec(select(Organization).where(Organization.name == name)).first()
-
-    def rows(self, model: type, **where: object) -> list:  # type: ignore[type-arg]
-        with Session(self.engine) as s:
-            q = select(model)
-            for key, value in where.items():
-                q = q.where(getattr(model, key) == value)
-            return list(s.exec(q).all())
-
-
 @pytest.fixture
 def world(lahsa: DovecotServer, smtp: SmtpServer, secrets: None, db_url: str, tmp_path: Path) -> Lahsa:
     from bot.store.db import make_engine

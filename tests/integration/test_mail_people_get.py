@@ -4,36 +4,14 @@ the answer, what its subject says happened, and the sentence that tells the next
 from __future__ import annotations
 
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.demo import scanner, specimens
-from tests.integration.conftest import SmtpServer
-from tests.integration.dovecot import DovecotServer
-from tests.integration.test_identity_imap import DATE, Lahsa, agreement, mail
+from tests.support.lahsa import DATE, LINKS, Lahsa, agreement, mail, text
 from tests.support.pipeline import JOIN, SUPPORT, TRAINING, received
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-LINKS = {"training_site": "https://training.hmis.example/register",
-         "organization_agreement": "https://hmis.example/forms/organization-agreement.pdf",
-         "user_agreement": "https://hmis.example/forms/user-agreement.pdf"}
-
-
-def text(m: EmailMessage) -> str:
-    return " ".join(m.get_body(("plain",)).get_content().split())  # type: ignore[union-attr]
-
-
-@pytest.fixture
-def lahsa_with_links(lahsa: DovecotServer, smtp: SmtpServer, secrets: None, db_url: str, tmp_path: Path) -> Lahsa:
-    from bot.store.db import make_engine
-
-    w = Lahsa(tmp_path, db_url, lahsa, smtp, make_engine(db_url))
-    config = yaml.safe_load(w.config.read_text())
-    config["links"] = LINKS
-    w.config.write_text(yaml.safe_dump(config, sort_keys=False))
-    return w
 
 
 def test_rejection_says_why_in_the_subject_and_where_to_resend(lahsa_with_links: Lahsa) -> None:

@@ -15,12 +15,10 @@ import pytest
 
 from bot.demo import specimens
 from bot.store.models import Program, ReviewItem
-from tests.integration.test_identity_imap import Lahsa, agreement, mail
-from tests.integration.test_mail_people_get import LINKS, lahsa_with_links, text
+from tests.support.lahsa import LINKS, Lahsa, agreement, mail, text
 from tests.support.pipeline import IMPLEMENTATION, JOIN, SUPPORT, TRAINING, cli_in_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-__all__ = ["lahsa_with_links"]  # the fixture, shared with the other mail-people-get tests
 PM = "Maria Lopez <maria.lopez@hopeharbor.org>"
 ORG = "Hope Harbor Services"
 

@@ -10,12 +10,10 @@ import pytest
 
 from bot.demo import specimens
 from bot.store.models import ReviewItem
-from tests.integration.test_identity_imap import Lahsa, mail
-from tests.integration.test_mail_people_get import lahsa_with_links, text
+from tests.support.lahsa import Lahsa, mail, text
 from tests.support.pipeline import JOIN, SUPPORT, TRAINING, cli_in_process, received
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-__all__ = ["lahsa_with_links"]
 ED = "Angela Reyes <areyes@eastsideyouth.org>"
 
 

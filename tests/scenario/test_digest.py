@@ -156,4 +156,5 @@ def test_status_shows_access_past_its_due_date_as_overdue_before_any_escalation(
     assert w.user(luis).access == "ready"  # reading changed nothing
     w.at("2026-12-07T08:00:00-08:00")
     access = next(s for s in w.job("digests") if s.to == "access@lahsa.org")
-    assert "Hope Harbor Services: HMIS access for Luis Ortega was due Fri Dec 4, 2026" in _section(access.text, "OVERDUE")
+    overdue = _section(access.text, "OVERDUE")
+    assert "Hope Harbor Services: HMIS access for Luis Ortega was due Fri Dec 4, 2026" in overdue
