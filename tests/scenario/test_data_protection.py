@@ -10,7 +10,7 @@ import pytest
 from bot.retention import purge
 from bot.store.models import AuditEvent, Document, Organization, SeenMessage
 from tests.scenario.harness import World
-from tests.scenario.test_scenarios import ED, ORG, agreement
+from tests.scenario.hope import ED, ORG, agreement
 
 pytestmark = pytest.mark.slow
 

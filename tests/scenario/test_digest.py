@@ -19,13 +19,13 @@ from typer.testing import CliRunner
 from bot.cli import app as cli_app
 from bot.demo import specimens
 from tests.scenario.harness import World
-from tests.scenario.test_scenarios import (
+from tests.scenario.hope import (
     ED,
     JAMES,
     PM,
     ROSTER,
-    _setup_and_confirm,
     agreement,
+    setup_and_confirm,
     trainings,
     user_agreement,
 )
@@ -56,7 +56,7 @@ def _four_organizations(w: World) -> None:
     w.at("2026-11-30T09:00:00-08:00")  # Monday
     w.mail("training", ED, "Signed Organization Agreement", attachments=(("agreement.pdf", agreement()),))
     w.poll()
-    _setup_and_confirm(w, "2026-11-30T10:00:00-08:00", "2026-11-30T11:00:00-08:00")
+    setup_and_confirm(w, "2026-11-30T10:00:00-08:00", "2026-11-30T11:00:00-08:00")
     w.mail("join", PM, "Users for training", ROSTER + f"- Priya Shah, {PRIYA}, Outreach, existing user\n")
     w.poll()
     w.at("2026-12-01T09:00:00-08:00")  # Tuesday: what the Wednesday digests report

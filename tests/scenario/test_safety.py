@@ -8,7 +8,7 @@ import pytest
 
 from bot.store.models import AuditEvent, Contact, Organization, ReviewItem
 from tests.scenario.harness import World
-from tests.scenario.test_scenarios import ED, ORG, PM, SETUP, agreement
+from tests.scenario.hope import ED, ORG, PM, SETUP, agreement
 
 pytestmark = pytest.mark.slow
 

@@ -7,61 +7,31 @@ documents tests' business); what is under test here is the workflow.
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 import pytest
 
-from bot.demo import specimens
 from bot.store.models import ReviewItem
 from tests.scenario.harness import World, kinds
+from tests.scenario.hope import (
+    ED,
+    JAMES,
+    ORG,
+    PM,
+    ROSTER,
+    SETUP,
+    D,
+    acknowledgement,
+    agreement,
+    setup_and_confirm,
+    trainings,
+    user_agreement,
+)
 
 pytestmark = pytest.mark.slow
-ORG = "Hope Harbor Services"
-D = "hopeharbor.org"
-ED = f"Daniel Kim <daniel.kim@{D}>"
-PM = f"Maria Lopez <maria.lopez@{D}>"
-JAMES = f"james.carter@{D}"
-SETUP = ("Please set up our programs for CES.\n\nOrganization: Hope Harbor Services\n"
-         "CES roles: Housing Navigation/Case Management\n\nPrograms:\n- Harbor Street Outreach (Outreach)\n"
-         "- Harbor Homes PSH (Permanent Housing)\n\nMaria Lopez, Program Manager")
-ROSTER = f"These staff will attend training:\n- James Carter, {JAMES}, Outreach, new user\n"
-
-
-@cache
-def agreement() -> bytes:
-    return specimens.organization_agreement_pdf(ORG, "Daniel Kim", "Executive Director", "11/30/2026")
-
-
-@cache
-def user_agreement(name: str = "James Carter", email: str = JAMES) -> bytes:
-    return specimens.user_agreement_pdf(name, ORG, email, "12/01/2026")
-
-
-@cache
-def acknowledgement(name: str = "James Carter", email: str = JAMES) -> bytes:
-    return specimens.hmis10_acknowledgement_pdf(name, ORG, email, "12/01/2026")
-
-
-def trainings(*rows: tuple[str, str]) -> bytes:
-    return ("Name,Email,Training,Completed\n" + "".join(f"x,{e},{t},11/30/2026\n" for e, t in rows)).encode()
-
-
 @pytest.fixture
 def world(tmp_path: Path, db_url: str) -> World:
     return World(tmp_path / "world", db_url)
-
-
-def _setup_and_confirm(w: World, day1: str, day2: str) -> None:
-    w.at(day1)
-    request = w.mail("join", PM, "Program setup for CES", SETUP)
-    w.poll()
-    w.at(day2)
-    followup = w.mail("join", "HMIS Implementation <impl@lahsa.org>", "Re: Program setup for CES",
-                      "Hi Maria, your programs are set up. Please confirm the setup is valid.", in_reply_to=request)
-    w.poll()
-    w.mail("join", PM, "Re: Program setup for CES", "Confirmed, the setup looks correct.", in_reply_to=followup)
-    w.poll()
 
 
 def test_organization_that_does_everything_right(world: World) -> None:
@@ -73,7 +43,7 @@ def test_organization_that_does_everything_right(world: World) -> None:
     assert "No HMIS program has been named" in sent[0].text
     assert w.org(ORG).agreement == "accepted"
 
-    _setup_and_confirm(w, "2026-11-30T11:00:00-08:00", "2026-12-01T09:00:00-08:00")
+    setup_and_confirm(w, "2026-11-30T11:00:00-08:00", "2026-12-01T09:00:00-08:00")
     assert w.programs(ORG) == {"Harbor Street Outreach": "confirmed", "Harbor Homes PSH": "not_needed"}
     w.mail("join", PM, "Users for training", ROSTER)
     sent = w.poll()

@@ -9,7 +9,7 @@ import pytest
 
 from bot.demo import specimens
 from tests.scenario.harness import World
-from tests.scenario.test_scenarios import ED, ORG, PM, SETUP, _setup_and_confirm, agreement
+from tests.scenario.hope import ED, ORG, PM, SETUP, agreement, setup_and_confirm
 
 pytestmark = pytest.mark.slow
 MONDAY = "2026-12-14T09:00:00-08:00"
@@ -51,7 +51,7 @@ def test_step_three_open_with_no_users_is_not_nothing_missing(world: World) -> N
     w = world.at("2026-12-01T09:00:00-08:00")
     w.mail("training", ED, "Agreement", attachments=(("agreement.pdf", agreement()),))
     w.poll()
-    _setup_and_confirm(w, "2026-12-01T10:00:00-08:00", "2026-12-02T10:00:00-08:00")
+    setup_and_confirm(w, "2026-12-01T10:00:00-08:00", "2026-12-02T10:00:00-08:00")
     confirmed = w.all_sent[-1]
     assert "Nothing else is missing" not in confirmed.text
     assert "sends JoinHMIS@lahsa.org the staff who need HMIS access" in confirmed.text
