@@ -19,7 +19,7 @@ import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from bot.calendar import BusinessCalendar
 from bot.ces.parse import parse_training
@@ -27,6 +27,7 @@ from bot.core import transitions
 from bot.core.decide import Decision, Event, Mail
 from bot.core.replies import handoff_context
 from bot.core.state import OrgState, refresh_access
+from bot.core.text import local_time
 from bot.mail.bounce import Bounce
 
 
@@ -41,7 +42,7 @@ class SentMail:
     sent_at: datetime | None
 
 
-def bounce(report: Bounce | None, ours: SentMail | None, staff_address: str) -> Decision:
+def bounce(report: Bounce | None, ours: SentMail | None, staff_address: str, tz: tzinfo = UTC) -> Decision:
     d = Decision(org=None)
     if report is None:
         d.events.append(Event("bounce_unreadable"))
@@ -55,7 +56,7 @@ def bounce(report: Bounce | None, ours: SentMail | None, staff_address: str) -> 
         d.mails.append(Mail("bounce_notice", [staff_address], {
             "address": address, "subject": ours.subject, "kind": ours.kind,
             "status": next((r.status or "" for r in report.recipients if r.address == address), ""),
-            "sent_at": ours.sent_at.isoformat() if ours.sent_at else ""}, f"bounce:{address}"))
+            "sent_at": local_time(ours.sent_at, tz)}, f"bounce:{address}"))
     d.bounced = ours.message_id if report.permanent else None
     d.received.append(f"bounce of our mail to {', '.join(report.permanent) or 'a delayed recipient'}")
     return d

@@ -89,7 +89,7 @@ def _bounce(c: Ctx) -> Decision:
     report = parse_bounce(c.u.data)
     ours = queries.sent_mail(c.session, report.original_message_id if report else None)
     duty = DUTY_OF_MAILBOX.get(c.inbound.mailbox_role, "implementation")
-    return staffmail.bounce(report, ours, c.app.duty_address(duty))
+    return staffmail.bounce(report, ours, c.app.duty_address(duty), c.app.clock.tz)
 
 
 def may_send_rosters(c: Ctx) -> bool:

@@ -7,6 +7,7 @@ database, so each rule is tested on values.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bot.calendar import BusinessCalendar
 from bot.core import staffmail
@@ -24,11 +25,12 @@ def report(*addresses: str, permanent: bool = True) -> Bounce:
 
 
 def test_a_bounce_of_our_mail_marks_the_address_and_tells_staff_once_per_address() -> None:
-    d = staffmail.bounce(report("gone@hope.org"), OURS, "support-staff@lahsa.org")
+    d = staffmail.bounce(report("gone@hope.org"), OURS, "support-staff@lahsa.org", ZoneInfo("America/Los_Angeles"))
     assert d.undeliverable == ["gone@hope.org"] and d.bounced == OURS.message_id
     (notice,) = d.mails
     assert notice.template == "bounce_notice" and notice.to == ["support-staff@lahsa.org"]
     assert notice.key == "bounce:gone@hope.org" and notice.context["status"] == "5.1.1"
+    assert notice.context["sent_at"] == "Tue Dec 1, 2026, 10:00 AM"  # staff read local time, not ISO UTC
 
 
 def test_a_bounce_that_names_no_mail_of_ours_changes_nothing() -> None:
