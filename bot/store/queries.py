@@ -142,17 +142,22 @@ def arrivals(session: Session, since: datetime, mailboxes: Iterable[str] | None 
             for s, org in seen]
 
 
-def load_waiting_for_lahsa(session: Session) -> list[OrgState]:
-    """Every organization with its contacts and programs, but of its users only those waiting for an
-    HMIS account (ready or overdue): the staff site's today pages, which would otherwise map 10,000
-    users' trainings and forms to list the few LAHSA has to act on. Not for anything that counts users."""
+def load_waiting_for_lahsa(session: Session, duty: str | None = None) -> list[OrgState]:
+    """Every organization with what one duty's today page needs of it: the staff site's today pages,
+    which would otherwise map 10,000 users' trainings and forms to list the few LAHSA has to act on.
+
+    Users are only those waiting for an HMIS account (ready or overdue). ``duty`` narrows further:
+    access needs the users, implementation the programs, training the contacts (the Executive
+    Director); the other parts are left empty. Not for anything that counts users or programs."""
     orgs = session.execute(select(*Organization.__table__.c).order_by(col(Organization.name))).all()  # type: ignore[attr-defined]
+    needed = {"access": (HmisUser,), "implementation": (Program,), "training": (Contact,)}
+    models = needed.get(duty or "", (Contact, Program, HmisUser))
     kids: dict[Any, dict[int, list[Any]]] = {model: defaultdict(list) for model in (Contact, Program, HmisUser)}
-    for model, by_org in kids.items():
-        table = model.__table__
+    for model in models:
+        table = model.__table__  # type: ignore[attr-defined]
         query = select(*table.c).order_by(table.c.id)
         if model is HmisUser:
             query = query.where(table.c.access.in_(AWAITING_GRANT))
         for row in session.execute(query).all():
-            by_org[row.org_id].append(row)
+            kids[model][row.org_id].append(row)
     return [org_state(o, kids[Contact][o.id], kids[Program][o.id], kids[HmisUser][o.id]) for o in orgs]

@@ -137,7 +137,7 @@ def load_tasks(session: Session, duty: str, rules: Rules, roles: Mapping[str, st
     """``tasks_for`` over the database; ``roles`` maps each mailbox's name to its role (join, training, support)."""
     reviews = [ReviewView(i.id or 0, i.reason, roles.get(i.mailbox, ""), i.subject, i.sender,
                           i.created_at.astimezone(rules.tz).date()) for i in open_reviews(session)]
-    return tasks_for(duty, load_waiting_for_lahsa(session), reviews, rules)
+    return tasks_for(duty, load_waiting_for_lahsa(session, duty), reviews, rules)
 
 
 TASKS_A_PAGE = 50
